@@ -1,0 +1,368 @@
+//! The HTTP face of the simulator: Verify's paths with the real API's method, status-code
+//! and content-type behaviour, plus `/_sim/*` endpoints for people and tests.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::clock::{Clock, format_utc};
+use crate::engine::{Account, Engine, StartKind, standard_text};
+use crate::faults::{Fault, Faults};
+use crate::params::Params;
+
+/// Largest request body accepted; the real gateway refused request lines over ~8 KB.
+const MAX_BODY: usize = 16 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub accounts: Vec<Account>,
+    /// Seed for PINs and request ids (deterministic mode); random when `None`.
+    pub seed: Option<u64>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            accounts: vec![Account {
+                api_key: "test-key".into(),
+                api_secret: "test-secret".into(),
+                pin_code_enabled: false,
+            }],
+            seed: None,
+        }
+    }
+}
+
+/// Shared simulator state; cheap to clone.
+#[derive(Clone)]
+pub struct Simulator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Mutex<Engine>,
+    clock: Clock,
+    faults: Mutex<Faults>,
+}
+
+#[derive(Clone, Copy)]
+enum Op {
+    Start(StartKind),
+    Check,
+    Search,
+    Control,
+}
+
+impl Simulator {
+    pub fn new(config: SimConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                engine: Mutex::new(Engine::new(config.accounts, config.seed)),
+                clock: Clock::default(),
+                faults: Mutex::new(Faults::default()),
+            }),
+        }
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// Locks the engine; a poisoned lock is recovered since the state stays consistent
+    /// (every mutation completes before the guard drops).
+    fn engine(&self) -> MutexGuard<'_, Engine> {
+        self.inner
+            .engine
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn faults(&self) -> MutexGuard<'_, Faults> {
+        self.inner
+            .faults
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Fires due events and expiries for every request (the ticker and the outbox call it).
+    pub fn tick(&self) {
+        let now = self.inner.clock.now_ms();
+        self.engine().catch_up_all(now);
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new().fallback(dispatch).with_state(self.clone())
+    }
+
+    /// Serves on `addr` (use port 0 for any free port) in a background task, with a one-second
+    /// ticker so messages arrive on time even when nobody polls. Returns the bound address.
+    pub async fn spawn(&self, addr: SocketAddr) -> std::io::Result<SocketAddr> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let app = self.router();
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!("simulator server stopped: {e}");
+            }
+        });
+        let ticker = self.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                interval.tick().await;
+                ticker.tick();
+            }
+        });
+        Ok(local)
+    }
+}
+
+fn verify_op(path: &str) -> Option<Op> {
+    Some(match path {
+        "/verify/json" => Op::Start(StartKind::Standard),
+        "/verify/psd2/json" => Op::Start(StartKind::Psd2),
+        "/verify/check/json" => Op::Check,
+        "/verify/search/json" => Op::Search,
+        "/verify/control/json" => Op::Control,
+        _ => return None,
+    })
+}
+
+async fn dispatch(State(sim): State<Simulator>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().unwrap_or("").to_string();
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return plain(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
+    };
+    if path.starts_with("/_sim/") {
+        return sim_endpoint(&sim, &parts.method, &path, &query, &body);
+    }
+    let Some(op) = verify_op(&path) else {
+        return plain(StatusCode::NOT_FOUND, "Not Found");
+    };
+    match parts.method {
+        Method::GET | Method::POST => {}
+        Method::HEAD => return secure(StatusCode::OK.into_response()),
+        // The real gateway (Envoy) answers 403 to other methods on Verify paths.
+        _ => return plain(StatusCode::FORBIDDEN, "Forbidden"),
+    }
+    let fault = sim.faults().take(&path);
+    if let Some(f) = &fault {
+        if f.latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
+        }
+        if let Some(r) = fault_response(f) {
+            return r;
+        }
+    }
+    // A POST whose parameters are only in the query string was refused with 400 (2018).
+    if parts.method == Method::POST && body.is_empty() && !query.is_empty() {
+        return plain(StatusCode::BAD_REQUEST, "Bad Request");
+    }
+    let params = match collect_params(&parts.headers, &query, &body) {
+        Ok(p) => p,
+        Err(()) => return plain(StatusCode::BAD_REQUEST, "Bad Request"),
+    };
+    let now = sim.clock().now_ms();
+    let reply = {
+        let mut engine = sim.engine();
+        match op {
+            Op::Start(kind) => engine.start(&params, kind, now),
+            Op::Check => engine.check(&params, now),
+            Op::Search => engine.search(&params, now),
+            Op::Control => engine.control(&params, now),
+        }
+    };
+    verify_json(&reply)
+}
+
+fn collect_params(headers: &HeaderMap, query: &str, body: &[u8]) -> Result<Params, ()> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut params = Params::parse_body(content_type, body).map_err(|_| ())?;
+    params.extend(Params::parse_query(query));
+    if let Some((key, secret)) = basic_auth(headers) {
+        params.push("api_key", key);
+        params.push("api_secret", secret);
+    }
+    Ok(params)
+}
+
+fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = base64_decode(encoded.trim())?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (k, s) = text.split_once(':')?;
+    Some((k.to_string(), s.to_string()))
+}
+
+fn base64_decode(input: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let mut buf = 0u32;
+    let mut bits = 0;
+    for c in input.bytes().filter(|&c| c != b'=') {
+        let v = ALPHABET.iter().position(|&a| a == c)? as u32;
+        buf = (buf << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+            buf &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+fn fault_response(f: &Fault) -> Option<Response> {
+    if f.drop {
+        // Headers go out, then the body stream fails: hyper aborts the connection.
+        let stream = futures_util::stream::once(async {
+            Err::<Bytes, std::io::Error>(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "simulated connection drop",
+            ))
+        });
+        let mut r = Response::new(Body::from_stream(stream));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return Some(r);
+    }
+    if let Some(code) = f.http_status {
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return Some(plain(status, "<html><body>upstream error</body></html>"));
+    }
+    if f.malformed {
+        let mut r = (StatusCode::OK, "{\"status\":\"0\",\"request_id\":\"ab").into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return Some(secure(r));
+    }
+    let status = if f.throttle {
+        Some("1".to_string())
+    } else {
+        f.status.clone()
+    };
+    status.map(|s| {
+        let mut body = json!({ "status": s, "error_text": standard_text(&s) });
+        if s == "7" {
+            body["network"] = json!("310260");
+        }
+        verify_json(&body)
+    })
+}
+
+/// Verify's JSON responses: HTTP 200, `application/json` without charset, gateway headers.
+fn verify_json(body: &Value) -> Response {
+    let mut r = (StatusCode::OK, body.to_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    secure(r)
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    secure((status, text).into_response())
+}
+
+fn secure(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert("x-xss-protection", HeaderValue::from_static("1; mode=block"));
+    h.insert(
+        "strict-transport-security",
+        HeaderValue::from_static("max-age=31536000; includeSubdomains"),
+    );
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    r
+}
+
+fn sim_json(status: StatusCode, body: Value) -> Response {
+    let mut r = (status, body.to_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn sim_endpoint(sim: &Simulator, method: &Method, path: &str, query: &str, body: &[u8]) -> Response {
+    let q = Params::parse_query(query);
+    match (method.clone(), path) {
+        (Method::GET, "/_sim/health") => sim_json(StatusCode::OK, json!({ "ok": true })),
+        (Method::GET, "/_sim/messages") => {
+            sim.tick();
+            let messages = sim.engine().messages(q.get("number"), q.get("request_id"));
+            sim_json(StatusCode::OK, json!({ "messages": messages }))
+        }
+        (Method::GET, "/_sim/clock") => clock_body(sim),
+        (Method::POST, "/_sim/clock/advance") => {
+            let from_body = Params::parse_body("application/json", body)
+                .ok()
+                .and_then(|p| p.get("seconds").map(String::from));
+            let seconds = from_body
+                .or_else(|| q.get("seconds").map(String::from))
+                .and_then(|s| s.parse::<u64>().ok());
+            let Some(seconds) = seconds else {
+                return sim_json(
+                    StatusCode::BAD_REQUEST,
+                    json!({ "error": "give seconds as a whole number, e.g. {\"seconds\": 31}" }),
+                );
+            };
+            sim.clock().advance_secs(seconds);
+            sim.tick();
+            clock_body(sim)
+        }
+        (Method::GET, "/_sim/faults") => {
+            sim_json(StatusCode::OK, json!({ "faults": sim.faults().list() }))
+        }
+        (Method::POST, "/_sim/faults") => match serde_json::from_slice::<Fault>(body) {
+            Ok(f) => {
+                sim.faults().add(f);
+                sim_json(StatusCode::OK, json!({ "faults": sim.faults().list() }))
+            }
+            Err(e) => sim_json(
+                StatusCode::BAD_REQUEST,
+                json!({ "error": format!("bad fault: {e}") }),
+            ),
+        },
+        (Method::DELETE, "/_sim/faults") => {
+            sim.faults().clear();
+            sim_json(StatusCode::OK, json!({ "faults": [] }))
+        }
+        (Method::GET, p) if p.starts_with("/_sim/requests/") => {
+            let id = &p["/_sim/requests/".len()..];
+            let now = sim.clock().now_ms();
+            let mut engine = sim.engine();
+            engine.catch_up_all(now);
+            match engine.inspect(id) {
+                Some(v) => sim_json(StatusCode::OK, v),
+                None => sim_json(StatusCode::NOT_FOUND, json!({ "error": "no such request" })),
+            }
+        }
+        _ => sim_json(StatusCode::NOT_FOUND, json!({ "error": "unknown simulator endpoint" })),
+    }
+}
+
+fn clock_body(sim: &Simulator) -> Response {
+    let now = sim.clock().now_ms();
+    sim_json(
+        StatusCode::OK,
+        json!({ "now": format_utc(now), "now_ms": now, "offset_ms": sim.clock().offset_ms() }),
+    )
+}
