@@ -148,9 +148,13 @@ pub fn standard_text(status: &str) -> &'static str {
         "3" => "Invalid value for param",
         "4" => "Invalid credentials were provided",
         "5" => "Internal Error",
-        "6" => "The Vonage platform was unable to process this message for the following reason: Unroutable",
+        "6" => {
+            "The Vonage platform was unable to process this message for the following reason: Unroutable"
+        }
         "7" => "The number you are trying to verify is blacklisted for verification.",
-        "8" => "The api_key you supplied is for an account that has been barred from submitting messages.",
+        "8" => {
+            "The api_key you supplied is for an account that has been barred from submitting messages."
+        }
         "9" => "Partner quota exceeded",
         "10" => "Concurrent verifications to the same number are not allowed",
         "15" => "The destination number is not in a supported network",
@@ -266,7 +270,10 @@ impl Engine {
                     return missing("brand");
                 };
                 if brand.chars().count() > 18 {
-                    return error("3", "Invalid value for param: brand. Parameter is too long.");
+                    return error(
+                        "3",
+                        "Invalid value for param: brand. Parameter is too long.",
+                    );
                 }
                 Purpose::Brand(brand.to_string())
             }
@@ -275,7 +282,10 @@ impl Engine {
                     return missing("payee");
                 };
                 if payee.chars().count() > 18 {
-                    return error("3", "Invalid value for param: payee. Parameter is too long.");
+                    return error(
+                        "3",
+                        "Invalid value for param: payee. Parameter is too long.",
+                    );
                 }
                 let Some(amount) = p.get("amount") else {
                     return missing("amount");
@@ -341,7 +351,10 @@ impl Engine {
         let custom_pin = match (kind, p.get("pin_code")) {
             (StartKind::Standard, Some(pin)) => {
                 if !account.pin_code_enabled {
-                    return error("20", "This account does not support the parameter: pin_code.");
+                    return error(
+                        "20",
+                        "This account does not support the parameter: pin_code.",
+                    );
                 }
                 if !(4..=10).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
                     return invalid("pin_code");
@@ -645,9 +658,15 @@ impl Engine {
         if let Some(id) = p.get("request_id") {
             let id = id.to_string();
             self.catch_up_one(&id, now);
-            return match self.requests.get(&id).filter(|v| v.api_key == account.api_key) {
+            return match self
+                .requests
+                .get(&id)
+                .filter(|v| v.api_key == account.api_key)
+            {
                 Some(v) => search_record(v),
-                None => json!({ "request_id": id, "status": "101", "error_text": "No response found" }),
+                None => {
+                    json!({ "request_id": id, "status": "101", "error_text": "No response found" })
+                }
             };
         }
         let ids: Vec<String> = p.all("request_ids").into_iter().map(String::from).collect();
@@ -663,7 +682,11 @@ impl Engine {
         let mut found = Vec::new();
         for id in &ids {
             self.catch_up_one(id, now);
-            if let Some(v) = self.requests.get(id).filter(|v| v.api_key == account.api_key) {
+            if let Some(v) = self
+                .requests
+                .get(id)
+                .filter(|v| v.api_key == account.api_key)
+            {
                 found.push(search_record(v));
             }
         }
@@ -721,7 +744,10 @@ fn message_text(v: &Verification, channel: Channel) -> String {
         }
         (Purpose::Brand(brand), Channel::Tts) => {
             let spoken: Vec<String> = v.pin.chars().map(String::from).collect();
-            format!("Your {brand} code is {}. Valid for {validity}.", spoken.join(" "))
+            format!(
+                "Your {brand} code is {}. Valid for {validity}.",
+                spoken.join(" ")
+            )
         }
         (Purpose::Payment { payee, amount }, _) => format!(
             "Your code to pay EUR {amount} to {payee}: {}. Valid for {validity}.",

@@ -155,19 +155,32 @@ async fn dispatch(State(sim): State<Simulator>, req: Request) -> Response {
         _ => return plain(StatusCode::FORBIDDEN, "Forbidden"),
     }
     let fault = sim.faults().take(&path);
-    if let Some(f) = &fault {
-        if f.latency_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
-        }
-        if let Some(r) = fault_response(f) {
-            return r;
-        }
+    let response = match fault.as_ref().and_then(fault_response) {
+        Some(r) => r,
+        None => answer(&sim, op, &parts, &query, &body),
+    };
+    // Latency comes after the work, like a slow network on the way back: a caller that
+    // times out has still started the verification (the case that tempts a double SMS).
+    if let Some(f) = &fault
+        && f.latency_ms > 0
+    {
+        tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
     }
+    response
+}
+
+fn answer(
+    sim: &Simulator,
+    op: Op,
+    parts: &axum::http::request::Parts,
+    query: &str,
+    body: &[u8],
+) -> Response {
     // A POST whose parameters are only in the query string was refused with 400 (2018).
     if parts.method == Method::POST && body.is_empty() && !query.is_empty() {
         return plain(StatusCode::BAD_REQUEST, "Bad Request");
     }
-    let params = match collect_params(&parts.headers, &query, &body) {
+    let params = match collect_params(&parts.headers, query, body) {
         Ok(p) => p,
         Err(()) => return plain(StatusCode::BAD_REQUEST, "Bad Request"),
     };
@@ -283,12 +296,18 @@ fn plain(status: StatusCode, text: &'static str) -> Response {
 
 fn secure(mut r: Response) -> Response {
     let h = r.headers_mut();
-    h.insert("x-xss-protection", HeaderValue::from_static("1; mode=block"));
+    h.insert(
+        "x-xss-protection",
+        HeaderValue::from_static("1; mode=block"),
+    );
     h.insert(
         "strict-transport-security",
         HeaderValue::from_static("max-age=31536000; includeSubdomains"),
     );
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     r
 }
 
@@ -301,7 +320,13 @@ fn sim_json(status: StatusCode, body: Value) -> Response {
     r
 }
 
-fn sim_endpoint(sim: &Simulator, method: &Method, path: &str, query: &str, body: &[u8]) -> Response {
+fn sim_endpoint(
+    sim: &Simulator,
+    method: &Method,
+    path: &str,
+    query: &str,
+    body: &[u8],
+) -> Response {
     let q = Params::parse_query(query);
     match (method.clone(), path) {
         (Method::GET, "/_sim/health") => sim_json(StatusCode::OK, json!({ "ok": true })),
@@ -355,7 +380,10 @@ fn sim_endpoint(sim: &Simulator, method: &Method, path: &str, query: &str, body:
                 None => sim_json(StatusCode::NOT_FOUND, json!({ "error": "no such request" })),
             }
         }
-        _ => sim_json(StatusCode::NOT_FOUND, json!({ "error": "unknown simulator endpoint" })),
+        _ => sim_json(
+            StatusCode::NOT_FOUND,
+            json!({ "error": "unknown simulator endpoint" }),
+        ),
     }
 }
 

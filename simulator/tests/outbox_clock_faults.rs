@@ -13,7 +13,10 @@ async fn outbox_records_sms_text_by_number() {
     let id = s.start_verification("447700900300").await;
     let r: Value = s
         .http
-        .get(format!("{}/_sim/messages?number=%2B44%207700%20900300", s.base))
+        .get(format!(
+            "{}/_sim/messages?number=%2B44%207700%20900300",
+            s.base
+        ))
         .send()
         .await
         .unwrap()
@@ -25,7 +28,10 @@ async fn outbox_records_sms_text_by_number() {
     assert_eq!(m["channel"], "sms");
     assert_eq!(m["request_id"], id.as_str());
     let code = m["code"].as_str().unwrap();
-    assert_eq!(m["text"], format!("AcmeApp code: {code}. Valid for 5 minutes."));
+    assert_eq!(
+        m["text"],
+        format!("AcmeApp code: {code}. Valid for 5 minutes.")
+    );
 }
 
 #[tokio::test]
@@ -40,7 +46,15 @@ async fn clock_endpoint_reports_and_rejects_bad_input() {
         .unwrap();
     assert_eq!(bad.status(), 400);
     s.advance(3600).await;
-    let c: Value = s.http.get(format!("{}/_sim/clock", s.base)).send().await.unwrap().json().await.unwrap();
+    let c: Value = s
+        .http
+        .get(format!("{}/_sim/clock", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(c["offset_ms"].as_i64().unwrap() >= 3_600_000);
 }
 
@@ -61,25 +75,57 @@ async fn inspect_shows_the_pin() {
 }
 
 async fn add_fault(s: &common::Sim, fault: Value) {
-    let r = s.http.post(format!("{}/_sim/faults", s.base)).json(&fault).send().await.unwrap();
+    let r = s
+        .http
+        .post(format!("{}/_sim/faults", s.base))
+        .json(&fault)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
 
 #[tokio::test]
 async fn faults_latency_status_and_times() {
     let s = start().await;
-    add_fault(&s, json!({"path": "/verify/json", "latency_ms": 300, "throttle": true, "times": 1})).await;
+    add_fault(
+        &s,
+        json!({"path": "/verify/json", "latency_ms": 300, "throttle": true, "times": 1}),
+    )
+    .await;
     let t = Instant::now();
-    let r = s.call("/verify/json", &[("number", "447700900310"), ("brand", "A")]).await;
+    let r = s
+        .call(
+            "/verify/json",
+            &[("number", "447700900310"), ("brand", "A")],
+        )
+        .await;
     assert!(t.elapsed() >= Duration::from_millis(300));
     assert_eq!(r, json!({"status": "1", "error_text": "Throttled"}));
     // Consumed: the next call is normal, and the throttled one sent nothing.
-    let ok = s.call("/verify/json", &[("number", "447700900310"), ("brand", "A")]).await;
+    let ok = s
+        .call(
+            "/verify/json",
+            &[("number", "447700900310"), ("brand", "A")],
+        )
+        .await;
     assert_eq!(ok["status"], "0");
-    assert_eq!(s.messages(ok["request_id"].as_str().unwrap()).await.len(), 1);
+    assert_eq!(
+        s.messages(ok["request_id"].as_str().unwrap()).await.len(),
+        1
+    );
 
-    add_fault(&s, json!({"path": "/verify/json", "status": "7", "times": 1})).await;
-    let blocked = s.call("/verify/json", &[("number", "447700900311"), ("brand", "A")]).await;
+    add_fault(
+        &s,
+        json!({"path": "/verify/json", "status": "7", "times": 1}),
+    )
+    .await;
+    let blocked = s
+        .call(
+            "/verify/json",
+            &[("number", "447700900311"), ("brand", "A")],
+        )
+        .await;
     assert_eq!(blocked["status"], "7");
     assert_eq!(blocked["network"], "310260");
     assert!(blocked.get("request_id").is_none());
@@ -89,11 +135,19 @@ async fn faults_latency_status_and_times() {
 async fn faults_http_malformed_and_drop() {
     let s = start().await;
     let url = format!("{}/verify/check/json", s.base);
-    add_fault(&s, json!({"path": "/verify/check/json", "http_status": 503, "times": 1})).await;
+    add_fault(
+        &s,
+        json!({"path": "/verify/check/json", "http_status": 503, "times": 1}),
+    )
+    .await;
     let r = s.http.post(&url).form(&[("a", "b")]).send().await.unwrap();
     assert_eq!(r.status(), 503);
 
-    add_fault(&s, json!({"path": "/verify/check/json", "malformed": true, "times": 1})).await;
+    add_fault(
+        &s,
+        json!({"path": "/verify/check/json", "malformed": true, "times": 1}),
+    )
+    .await;
     let r = s.http.post(&url).form(&[("a", "b")]).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(serde_json::from_str::<Value>(&r.text().await.unwrap()).is_err());
@@ -105,9 +159,23 @@ async fn faults_http_malformed_and_drop() {
     };
     assert!(outcome.is_err(), "the connection must break");
 
-    let listed: Value = s.http.get(format!("{}/_sim/faults", s.base)).send().await.unwrap().json().await.unwrap();
+    let listed: Value = s
+        .http
+        .get(format!("{}/_sim/faults", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed["faults"], json!([]), "all faults consumed");
-    let bad = s.http.post(format!("{}/_sim/faults", s.base)).json(&json!({"path": "*", "bogus": 1})).send().await.unwrap();
+    let bad = s
+        .http
+        .post(format!("{}/_sim/faults", s.base))
+        .json(&json!({"path": "*", "bogus": 1}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 400);
 }
 
@@ -115,9 +183,19 @@ async fn faults_http_malformed_and_drop() {
 async fn faults_can_be_cleared() {
     let s = start().await;
     add_fault(&s, json!({"path": "*", "status": "5"})).await;
-    assert_eq!(s.call("/verify/search/json", &[("request_id", "x")]).await["status"], "5");
-    s.http.delete(format!("{}/_sim/faults", s.base)).send().await.unwrap();
-    assert_eq!(s.call("/verify/search/json", &[("request_id", "x")]).await["status"], "101");
+    assert_eq!(
+        s.call("/verify/search/json", &[("request_id", "x")]).await["status"],
+        "5"
+    );
+    s.http
+        .delete(format!("{}/_sim/faults", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        s.call("/verify/search/json", &[("request_id", "x")]).await["status"],
+        "101"
+    );
 }
 
 #[tokio::test]

@@ -1,1 +1,132 @@
+//! `POST /check {"request_id" | "requestId", "code"}`: checks the code the user typed.
 
+use lambda_http::{Body, Error, Request, Response};
+use shared::error::UpstreamError;
+use shared::types::CheckRequest;
+use shared::{
+    Config, Credentials, Deps, Endpoint, Fields, ProxyError, Reply, VerifyClient, validate,
+};
+
+pub struct Check;
+
+impl Endpoint for Check {
+    const NAME: &'static str = "check";
+    type Input = CheckRequest;
+
+    fn parse(fields: &Fields, _config: &Config) -> Result<CheckRequest, ProxyError> {
+        let request_id = validate::required_request_id(fields)?;
+        let code = validate::code(fields.get(&["code"]).ok_or(ProxyError::Missing("code"))?)?;
+        Ok(CheckRequest { request_id, code })
+    }
+
+    async fn call(
+        input: &CheckRequest,
+        creds: &Credentials,
+        client: &VerifyClient,
+    ) -> Result<Reply, UpstreamError> {
+        client
+            .check(creds, input)
+            .await
+            .map(|r| Reply::from_typed(&r))
+    }
+}
+
+pub async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, Error> {
+    Ok(shared::serve::<Check>(req, deps).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use shared::testing::{env, json_of, post_form, post_json};
+
+    fn other(code: &str) -> &'static str {
+        if code == "0000" { "1111" } else { "0000" }
+    }
+
+    #[tokio::test]
+    async fn right_code_is_200_with_verify_fields() {
+        let t = env().await;
+        let (id, code) = t.start("447700900201").await;
+        let r = handle(
+            post_json(&format!(r#"{{"request_id":"{id}","code":"{code}"}}"#)),
+            &t.deps,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 200);
+        let b = json_of(&r);
+        assert_eq!(b["status"], "0");
+        assert_eq!(b["request_id"], id.as_str());
+        assert_eq!(b["price"], "0.10000000");
+        assert_eq!(b["currency"], "EUR");
+        assert!(b["event_id"].is_string());
+        // Finished: a second check is 404 (status 6).
+        let again = handle(
+            post_json(&format!(r#"{{"request_id":"{id}","code":"{code}"}}"#)),
+            &t.deps,
+        )
+        .await
+        .unwrap();
+        assert_eq!(again.status(), 404);
+        assert_eq!(json_of(&again)["status"], "6");
+    }
+
+    #[tokio::test]
+    async fn accepts_request_id_alias_and_forms() {
+        let t = env().await;
+        let (id, code) = t.start("447700900202").await;
+        let r = handle(post_form(&format!("requestId={id}&code={code}")), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", json_of(&r));
+    }
+
+    #[tokio::test]
+    async fn wrong_codes_are_400_then_410() {
+        let t = env().await;
+        let (id, code) = t.start("447700900203").await;
+        let body = format!(r#"{{"requestId":"{id}","code":"{}"}}"#, other(&code));
+        for _ in 0..2 {
+            let r = handle(post_json(&body), &t.deps).await.unwrap();
+            assert_eq!(r.status(), 400);
+            assert_eq!(json_of(&r)["status"], "16");
+        }
+        let r = handle(post_json(&body), &t.deps).await.unwrap();
+        assert_eq!(r.status(), 410);
+        assert_eq!(json_of(&r)["status"], "17");
+    }
+
+    #[tokio::test]
+    async fn invalid_input_is_rejected_before_upstream() {
+        let t = env().await;
+        let (id, _) = t.start("447700900204").await;
+        for (body, status) in [
+            (json!({"code": "1234"}), "2"),
+            (json!({"request_id": id}), "2"),
+            (json!({"request_id": "nothex", "code": "1234"}), "3"),
+            (json!({"request_id": id, "code": "12a4"}), "3"),
+            (json!({"request_id": id, "code": "123"}), "3"),
+        ] {
+            let r = handle(post_json(&body.to_string()), &t.deps).await.unwrap();
+            assert_eq!(r.status(), 400, "{body}");
+            assert_eq!(json_of(&r)["status"], status, "{body}");
+        }
+        // None of them counted as a wrong attempt upstream.
+        let view = t.inspect(&id).await;
+        assert_eq!(view["wrong_attempts"], 0);
+    }
+
+    #[tokio::test]
+    async fn unknown_request_is_404() {
+        let t = env().await;
+        let r = handle(
+            post_json(r#"{"request_id":"0123456789abcdef0123456789abcdef","code":"1234"}"#),
+            &t.deps,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 404);
+    }
+}

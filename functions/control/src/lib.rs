@@ -1,1 +1,112 @@
+//! `POST /control {"request_id", "cmd": "cancel" | "trigger_next_event"}`: Verify's control
+//! call, e.g. "resend now" (trigger_next_event skips the wait before the next attempt).
 
+use lambda_http::{Body, Error, Request, Response};
+use shared::error::UpstreamError;
+use shared::types::ControlRequest;
+use shared::{
+    Config, Credentials, Deps, Endpoint, Fields, ProxyError, Reply, VerifyClient, validate,
+};
+
+pub struct Control;
+
+impl Endpoint for Control {
+    const NAME: &'static str = "control";
+    type Input = ControlRequest;
+
+    fn parse(fields: &Fields, _config: &Config) -> Result<ControlRequest, ProxyError> {
+        let request_id = validate::required_request_id(fields)?;
+        let cmd = validate::command(fields.get(&["cmd"]))?;
+        Ok(ControlRequest { request_id, cmd })
+    }
+
+    async fn call(
+        input: &ControlRequest,
+        creds: &Credentials,
+        client: &VerifyClient,
+    ) -> Result<Reply, UpstreamError> {
+        client
+            .control(creds, input)
+            .await
+            .map(|r| Reply::from_typed(&r))
+    }
+}
+
+pub async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, Error> {
+    Ok(shared::serve::<Control>(req, deps).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use shared::testing::{env, json_of, post_json};
+
+    #[tokio::test]
+    async fn trigger_next_event_until_none_left() {
+        let t = env().await;
+        let (id, _) = t.start("447700900401").await;
+        let body = json!({"request_id": id, "cmd": "trigger_next_event"}).to_string();
+        for _ in 0..2 {
+            let r = handle(post_json(&body), &t.deps).await.unwrap();
+            assert_eq!(r.status(), 200);
+            assert_eq!(
+                json_of(&r),
+                json!({"status": "0", "command": "trigger_next_event"})
+            );
+        }
+        assert_eq!(
+            t.messages(&id).await.len(),
+            3,
+            "each trigger delivered once"
+        );
+        let r = handle(post_json(&body), &t.deps).await.unwrap();
+        assert_eq!(r.status(), 409);
+        assert_eq!(json_of(&r)["status"], "19");
+    }
+
+    #[tokio::test]
+    async fn cancel_through_control() {
+        let t = env().await;
+        let (id, _) = t.start("447700900402").await;
+        t.advance(40).await;
+        let r = handle(
+            post_json(&json!({"requestId": id, "cmd": "cancel"}).to_string()),
+            &t.deps,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(t.inspect(&id).await["status"], "CANCELLED");
+    }
+
+    #[tokio::test]
+    async fn bad_commands_are_400_before_upstream() {
+        let t = env().await;
+        let (id, _) = t.start("447700900403").await;
+        for (body, status) in [
+            (json!({"request_id": id, "cmd": "resend"}), "3"),
+            (json!({"request_id": id}), "2"),
+            (json!({"cmd": "cancel"}), "2"),
+        ] {
+            let r = handle(post_json(&body.to_string()), &t.deps).await.unwrap();
+            assert_eq!(r.status(), 400, "{body}");
+            assert_eq!(json_of(&r)["status"], status);
+        }
+        assert_eq!(t.messages(&id).await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn control_of_unknown_request_is_404() {
+        let t = env().await;
+        let r = handle(
+            post_json(
+                r#"{"request_id":"0123456789abcdef0123456789abcdef","cmd":"trigger_next_event"}"#,
+            ),
+            &t.deps,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 404);
+    }
+}

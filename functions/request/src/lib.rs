@@ -1,1 +1,258 @@
+//! `POST /request {"number"}`: starts a verification (SMS, then voice, per the workflow).
 
+use lambda_http::{Body, Error, Request, Response};
+use shared::error::UpstreamError;
+use shared::types::StartRequest;
+use shared::{
+    Config, Credentials, Deps, Endpoint, Fields, ProxyError, Reply, VerifyClient, validate,
+};
+
+pub struct Start;
+
+impl Endpoint for Start {
+    const NAME: &'static str = "request";
+    type Input = StartRequest;
+
+    fn parse(fields: &Fields, config: &Config) -> Result<StartRequest, ProxyError> {
+        let number = fields
+            .get(&["number"])
+            .ok_or(ProxyError::Missing("number"))?;
+        Ok(StartRequest {
+            number: validate::number(number)?,
+            brand: validate::brand(fields, config)?,
+            sender_id: config.sender_id.clone(),
+            options: validate::options(fields, config)?,
+        })
+    }
+
+    fn number(input: &StartRequest) -> Option<&str> {
+        Some(&input.number)
+    }
+
+    async fn call(
+        input: &StartRequest,
+        creds: &Credentials,
+        client: &VerifyClient,
+    ) -> Result<Reply, UpstreamError> {
+        client
+            .request(creds, input)
+            .await
+            .map(|r| Reply::from_typed(&r))
+    }
+}
+
+pub async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, Error> {
+    Ok(shared::serve::<Start>(req, deps).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use shared::testing::{env, env_with, json_of, post, post_form, post_json};
+
+    #[tokio::test]
+    async fn starts_a_verification_from_json_and_form() {
+        let t = env().await;
+        let r = handle(post_json(r#"{"number":"+44 7700 900001"}"#), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let body = json_of(&r);
+        assert_eq!(body["status"], "0");
+        let id = body["request_id"].as_str().unwrap();
+        let msgs = t.messages(id).await;
+        assert_eq!(msgs[0]["to"], "447700900001");
+        assert!(
+            msgs[0]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("verify-proxy code: ")
+        );
+
+        let r = handle(post_form("number=447700900002"), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(json_of(&r)["status"], "0");
+    }
+
+    #[tokio::test]
+    async fn concurrent_request_is_409_with_the_existing_id() {
+        let t = env().await;
+        let first = json_of(
+            &handle(post_json(r#"{"number":"447700900003"}"#), &t.deps)
+                .await
+                .unwrap(),
+        );
+        let r = handle(post_json(r#"{"number":"+447700900003"}"#), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 409);
+        let body = json_of(&r);
+        assert_eq!(body["status"], "10");
+        assert_eq!(body["request_id"], first["request_id"]);
+        assert!(body["error_text"].as_str().unwrap().contains("Concurrent"));
+    }
+
+    #[tokio::test]
+    async fn bad_input_never_reaches_upstream() {
+        let t = env().await;
+        let cases = [
+            (post_json(r#"{}"#), 400, "2"),
+            (post_json(r#"{"number":"12"}"#), 400, "3"),
+            (
+                post_json(r#"{"number":"447700900004","brand":"Other"}"#),
+                400,
+                "3",
+            ),
+            (
+                post_json(r#"{"number":"447700900004","code_length":6}"#),
+                400,
+                "3",
+            ),
+            (post_json(r#"{"number":"#), 400, "3"),
+            (post_json(r#"["447700900004"]"#), 400, "3"),
+            (post("text/plain", "447700900004"), 415, "3"),
+            (
+                post_json(&format!(
+                    r#"{{"number":"447700900004","x":"{}"}}"#,
+                    "a".repeat(9000)
+                )),
+                413,
+                "3",
+            ),
+        ];
+        for (req, http, status) in cases {
+            let r = handle(req, &t.deps).await.unwrap();
+            assert_eq!(r.status(), http);
+            let body = json_of(&r);
+            assert_eq!(body["status"], status, "{body}");
+            assert!(!body["error_text"].as_str().unwrap().is_empty());
+        }
+        assert_eq!(t.all_messages().await, 0, "nothing was sent");
+    }
+
+    #[tokio::test]
+    async fn other_methods_are_405() {
+        let t = env().await;
+        let req = lambda_http::http::Request::builder()
+            .method("GET")
+            .body(Body::Empty)
+            .unwrap();
+        let r = handle(req, &t.deps).await.unwrap();
+        assert_eq!(r.status(), 405);
+        assert_eq!(r.headers()["allow"], "POST, OPTIONS");
+    }
+
+    #[tokio::test]
+    async fn allowed_options_and_brand_pass_through() {
+        let config = Config {
+            allowed_options: vec!["code_length".into(), "workflow_id".into()],
+            allow_brand_override: true,
+            ..Config::default()
+        };
+        let t = env_with(config).await;
+        let r = handle(
+            post_json(
+                r#"{"number":"447700900005","code_length":"6","workflow_id":6,"brand":"MyShop"}"#,
+            ),
+            &t.deps,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 200, "{}", json_of(&r));
+        let id = json_of(&r)["request_id"].as_str().unwrap().to_string();
+        let code = t.last_code(&id).await;
+        assert_eq!(code.len(), 6);
+        assert!(
+            t.messages(&id).await[0]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("MyShop code")
+        );
+    }
+
+    #[tokio::test]
+    async fn upstream_statuses_map_to_http() {
+        let t = env().await;
+        let cases = [
+            ("1", 429),
+            ("5", 502),
+            ("6", 404),
+            ("7", 403),
+            ("15", 422),
+            ("29", 403),
+            ("4", 502),
+            ("8", 502),
+            ("9", 502),
+        ];
+        for (i, (status, http)) in cases.into_iter().enumerate() {
+            t.fault(json!({"path": "/verify/json", "status": status, "times": 1}))
+                .await;
+            let r = handle(
+                post_json(&format!(r#"{{"number":"44770090010{i}"}}"#)),
+                &t.deps,
+            )
+            .await
+            .unwrap();
+            assert_eq!(r.status(), http, "status {status}");
+            let body = json_of(&r);
+            assert_eq!(body["status"], status);
+            if ["4", "8", "9"].contains(&status) {
+                assert_eq!(
+                    body["error_text"],
+                    shared::response::ACCOUNT_PROBLEM_TEXT,
+                    "upstream text not echoed"
+                );
+            }
+            if status == "1" {
+                assert_eq!(r.headers()["retry-after"], "1");
+            }
+            if status == "7" {
+                assert_eq!(body["network"], "310260");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn upstream_faults_are_502_or_504_and_never_retried() {
+        let config = Config {
+            timeout: std::time::Duration::from_millis(300),
+            ..Config::default()
+        };
+        let t = env_with(config).await;
+        t.fault(json!({"path": "/verify/json", "latency_ms": 1000, "times": 1}))
+            .await;
+        let r = handle(post_json(r#"{"number":"447700900020"}"#), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 504);
+        for fault in [
+            json!({"http_status": 503}),
+            json!({"malformed": true}),
+            json!({"drop": true}),
+        ] {
+            let mut f = fault.clone();
+            f["path"] = json!("/verify/json");
+            f["times"] = json!(1);
+            t.fault(f).await;
+            let r = handle(post_json(r#"{"number":"447700900021"}"#), &t.deps)
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 502, "{fault}");
+            assert_eq!(json_of(&r)["status"], "5");
+        }
+        // The slow call did reach the simulator once: one SMS, no retry sent a second.
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        let r = handle(post_json(r#"{"number":"447700900021"}"#), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "the instance keeps serving");
+        assert_eq!(
+            t.all_messages().await,
+            2,
+            "one SMS for the slow request, one now"
+        );
+    }
+}

@@ -1,1 +1,12 @@
-fn main() {}
+//! Lambda entry point for `POST /search`.
+
+use lambda_http::{Error, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    // Built once per instance: warm invocations reuse the connection pool and cached secrets.
+    let deps = shared::Deps::from_env().await?;
+    let deps = &deps;
+    run(service_fn(move |req| search::handle(req, deps))).await
+}

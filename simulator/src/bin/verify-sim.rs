@@ -10,14 +10,15 @@ use verify_sim::{Account, SimConfig, Simulator};
 async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     let (addr, config) = match parse_args(std::env::args().skip(1)) {
         Ok(v) => v,
         Err(msg) => {
-            eprintln!("verify-sim: {msg}\nusage: verify-sim [--listen ADDR] [--account KEY:SECRET[:pin_code]]... [--seed N]");
+            eprintln!(
+                "verify-sim: {msg}\nusage: verify-sim [--listen ADDR] [--account KEY:SECRET[:pin_code]]... [--seed N]"
+            );
             std::process::exit(2);
         }
     };
@@ -30,8 +31,13 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    println!("verify-sim listening on http://{bound}/verify/json (accounts: {})", keys.join(", "));
-    println!("outbox: http://{bound}/_sim/messages   clock: POST http://{bound}/_sim/clock/advance");
+    println!(
+        "verify-sim listening on http://{bound}/verify/json (accounts: {})",
+        keys.join(", ")
+    );
+    println!(
+        "outbox: http://{bound}/_sim/messages   clock: POST http://{bound}/_sim/clock/advance"
+    );
     let _ = tokio::signal::ctrl_c().await;
 }
 

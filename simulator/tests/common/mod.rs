@@ -62,9 +62,14 @@ impl Sim {
             .send()
             .await
             .expect("send");
-        assert_eq!(resp.status(), 200, "Verify answers business errors with 200");
         assert_eq!(
-            resp.headers()["content-type"], "application/json",
+            resp.status(),
+            200,
+            "Verify answers business errors with 200"
+        );
+        assert_eq!(
+            resp.headers()["content-type"],
+            "application/json",
             "content type as on the real API"
         );
         resp.json().await.expect("json body")
@@ -81,7 +86,10 @@ impl Sim {
     pub async fn messages(&self, request_id: &str) -> Vec<Value> {
         let r: Value = self
             .http
-            .get(format!("{}/_sim/messages?request_id={request_id}", self.base))
+            .get(format!(
+                "{}/_sim/messages?request_id={request_id}",
+                self.base
+            ))
             .send()
             .await
             .expect("send")

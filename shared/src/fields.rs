@@ -1,0 +1,188 @@
+//! The caller's parameters, from a JSON object or an HTML form (the web tutorials post
+//! forms), with limits on size and content type enforced before anything else.
+
+use serde_json::Value;
+
+use crate::error::ProxyError;
+
+#[derive(Debug, Default, Clone)]
+pub struct Fields {
+    pairs: Vec<(String, String)>,
+}
+
+impl Fields {
+    /// Parses `body` by `content_type` (sniffed when absent); everything else is a 415.
+    pub fn parse(
+        content_type: Option<&str>,
+        body: &[u8],
+        max_bytes: usize,
+    ) -> Result<Self, ProxyError> {
+        if body.len() > max_bytes {
+            return Err(ProxyError::PayloadTooLarge(max_bytes));
+        }
+        let media = content_type
+            .map(|ct| {
+                ct.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .filter(|m| !m.is_empty());
+        let is_json = match media.as_deref() {
+            Some("application/json") => true,
+            Some(m) if m.starts_with("application/") && m.ends_with("+json") => true,
+            Some("application/x-www-form-urlencoded") => false,
+            Some(other) => return Err(ProxyError::UnsupportedMediaType(other.to_string())),
+            None => body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'),
+        };
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self::default());
+        }
+        if is_json {
+            Self::from_json(body)
+        } else {
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+                .map_err(|_| ProxyError::MalformedBody("form data"))?;
+            Ok(Self { pairs })
+        }
+    }
+
+    fn from_json(body: &[u8]) -> Result<Self, ProxyError> {
+        let Value::Object(map) =
+            serde_json::from_slice(body).map_err(|_| ProxyError::MalformedBody("JSON"))?
+        else {
+            return Err(ProxyError::MalformedBody("JSON: expected an object"));
+        };
+        let mut pairs = Vec::new();
+        for (k, v) in map {
+            match v {
+                Value::Array(items) => {
+                    for item in items {
+                        pairs.push((k.clone(), scalar(&k, item)?));
+                    }
+                }
+                other => pairs.push((k.clone(), scalar(&k, other)?)),
+            }
+        }
+        Ok(Self { pairs })
+    }
+
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        Self {
+            pairs: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    /// The first non-empty value under any of `names` (e.g. `request_id` or `requestId`).
+    pub fn get(&self, names: &[&str]) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, v)| names.contains(&k.as_str()) && !v.trim().is_empty())
+            .map(|(_, v)| v.trim())
+    }
+
+    /// Every non-empty value under any of `names`.
+    pub fn all(&self, names: &[&str]) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, v)| names.contains(&k.as_str()) && !v.trim().is_empty())
+            .map(|(_, v)| v.trim())
+            .collect()
+    }
+}
+
+fn scalar(key: &str, v: Value) -> Result<String, ProxyError> {
+    match v {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Null => Ok(String::new()),
+        _ => Err(ProxyError::MalformedBody(if key.is_empty() {
+            "JSON"
+        } else {
+            "JSON: nested objects are not accepted"
+        })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_and_form_give_the_same_fields() {
+        let j = Fields::parse(
+            Some("application/json; charset=utf-8"),
+            br#"{"requestId":"ab","code":1234}"#,
+            1024,
+        )
+        .unwrap();
+        let f = Fields::parse(
+            Some("application/x-www-form-urlencoded"),
+            b"requestId=ab&code=1234",
+            1024,
+        )
+        .unwrap();
+        for fields in [j, f] {
+            assert_eq!(fields.get(&["request_id", "requestId"]), Some("ab"));
+            assert_eq!(fields.get(&["code"]), Some("1234"));
+        }
+    }
+
+    #[test]
+    fn limits_and_types() {
+        assert!(matches!(
+            Fields::parse(Some("text/plain"), b"x", 10),
+            Err(ProxyError::UnsupportedMediaType(_))
+        ));
+        assert!(matches!(
+            Fields::parse(None, &[b'a'; 11], 10),
+            Err(ProxyError::PayloadTooLarge(10))
+        ));
+        assert!(matches!(
+            Fields::parse(Some("application/json"), b"[1,2]", 10),
+            Err(ProxyError::MalformedBody(_))
+        ));
+        assert!(matches!(
+            Fields::parse(Some("application/json"), b"{\"a\":", 10),
+            Err(ProxyError::MalformedBody(_))
+        ));
+        assert!(matches!(
+            Fields::parse(Some("application/json"), br#"{"a":{"b":1}}"#, 100),
+            Err(ProxyError::MalformedBody(_))
+        ));
+        assert!(Fields::parse(None, b"", 10).unwrap().get(&["a"]).is_none());
+        assert_eq!(
+            Fields::parse(None, b" {\"a\":\"1\"}", 100)
+                .unwrap()
+                .get(&["a"]),
+            Some("1")
+        );
+        assert_eq!(
+            Fields::parse(None, b"a=1", 100).unwrap().get(&["a"]),
+            Some("1")
+        );
+    }
+
+    #[test]
+    fn arrays_and_repeats() {
+        let j = Fields::parse(
+            Some("application/json"),
+            br#"{"request_ids":["a","b"]}"#,
+            100,
+        )
+        .unwrap();
+        assert_eq!(j.all(&["request_ids"]), vec!["a", "b"]);
+        let f = Fields::parse(
+            Some("application/x-www-form-urlencoded"),
+            b"request_ids=a&request_ids=b",
+            100,
+        )
+        .unwrap();
+        assert_eq!(f.all(&["request_ids"]), vec!["a", "b"]);
+    }
+}

@@ -1,0 +1,137 @@
+//! Turning an upstream reply or a `ProxyError` into our HTTP response: the one place where
+//! statuses are mapped (through `status::TABLE`) and headers are set.
+
+use lambda_http::{Body, Response};
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::error::ProxyError;
+use crate::handler::Reply;
+use crate::status;
+
+/// What callers see instead of Verify's text when our own account is the problem.
+pub const ACCOUNT_PROBLEM_TEXT: &str =
+    "The verification service is temporarily unavailable. Please try again later.";
+
+pub fn from_reply(mut reply: Reply, config: &Config) -> Response<Body> {
+    let http = status::http_for(&reply.verify_status);
+    if status::is_account_problem(&reply.verify_status)
+        && let Some(obj) = reply.body.as_object_mut()
+    {
+        obj.insert("error_text".into(), json!(ACCOUNT_PROBLEM_TEXT));
+    }
+    let retry_after = (reply.verify_status == "1").then_some("1");
+    build(http, &reply.body, config, retry_after)
+}
+
+pub fn from_error(err: &ProxyError, config: &Config) -> Response<Body> {
+    let (http, verify_status) = err.statuses();
+    let body = json!({ "status": verify_status, "error_text": err.to_string() });
+    let mut resp = build(http, &body, config, None);
+    if http == 405
+        && let Ok(v) = "POST, OPTIONS".parse()
+    {
+        resp.headers_mut().insert("allow", v);
+    }
+    resp
+}
+
+/// An empty 204 answer to a CORS preflight (only when CORS is configured).
+pub fn preflight(config: &Config) -> Response<Body> {
+    let mut resp = build(204, &Value::Null, config, None);
+    *resp.body_mut() = Body::Empty;
+    let h = resp.headers_mut();
+    for (k, v) in [
+        ("access-control-allow-methods", "POST, OPTIONS"),
+        ("access-control-allow-headers", "content-type"),
+        ("access-control-max-age", "600"),
+    ] {
+        if let Ok(v) = v.parse() {
+            h.insert(k, v);
+        }
+    }
+    resp
+}
+
+fn build(http: u16, body: &Value, config: &Config, retry_after: Option<&str>) -> Response<Body> {
+    let mut resp = Response::new(Body::Text(body.to_string()));
+    *resp.status_mut() = lambda_http::http::StatusCode::from_u16(http)
+        .unwrap_or(lambda_http::http::StatusCode::BAD_GATEWAY);
+    let h = resp.headers_mut();
+    let mut set = |k: &'static str, v: &str| {
+        if let Ok(v) = v.parse() {
+            h.insert(k, v);
+        }
+    };
+    set("content-type", "application/json");
+    set("cache-control", "no-store");
+    set("x-content-type-options", "nosniff");
+    if let Some(origin) = &config.cors_origin {
+        set("access-control-allow-origin", origin);
+        set("vary", "Origin");
+    }
+    if let Some(r) = retry_after {
+        set("retry-after", r);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::UpstreamError;
+
+    fn body(r: &Response<Body>) -> Value {
+        serde_json::from_slice(r.body().as_ref()).unwrap()
+    }
+
+    #[test]
+    fn account_problems_are_not_echoed() {
+        let r = from_reply(
+            Reply {
+                verify_status: "4".into(),
+                body: json!({"status":"4","error_text":"Bad Credentials"}),
+            },
+            &Config::default(),
+        );
+        assert_eq!(r.status(), 502);
+        assert_eq!(body(&r)["error_text"], ACCOUNT_PROBLEM_TEXT);
+        assert_eq!(body(&r)["status"], "4");
+    }
+
+    #[test]
+    fn throttled_has_retry_after() {
+        let r = from_reply(
+            Reply {
+                verify_status: "1".into(),
+                body: json!({"status":"1","error_text":"Throttled"}),
+            },
+            &Config::default(),
+        );
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.headers()["retry-after"], "1");
+    }
+
+    #[test]
+    fn errors_are_json_with_status() {
+        let cfg = Config {
+            cors_origin: Some("https://app.example".into()),
+            ..Config::default()
+        };
+        let r = from_error(&ProxyError::Upstream(UpstreamError::Timeout), &cfg);
+        assert_eq!(r.status(), 504);
+        assert_eq!(r.headers()["content-type"], "application/json");
+        assert_eq!(
+            r.headers()["access-control-allow-origin"],
+            "https://app.example"
+        );
+        assert_eq!(body(&r)["status"], "5");
+        let r = from_error(
+            &ProxyError::MethodNotAllowed("GET".into()),
+            &Config::default(),
+        );
+        assert_eq!(r.status(), 405);
+        assert!(r.headers().get("access-control-allow-origin").is_none());
+        assert_eq!(r.headers()["allow"], "POST, OPTIONS");
+    }
+}

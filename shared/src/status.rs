@@ -1,0 +1,191 @@
+//! Verify v1 answers every business outcome with HTTP 200 and a string `status`. Our API
+//! answers with a meaningful HTTP status instead. This table is the one place that decides,
+//! with the reason for each row (the README reproduces it).
+
+pub struct Mapping {
+    pub verify: &'static str,
+    pub http: u16,
+    pub reason: &'static str,
+}
+
+pub const TABLE: &[Mapping] = &[
+    Mapping {
+        verify: "0",
+        http: 200,
+        reason: "success",
+    },
+    Mapping {
+        verify: "IN PROGRESS",
+        http: 200,
+        reason: "search: verification still running",
+    },
+    Mapping {
+        verify: "SUCCESS",
+        http: 200,
+        reason: "search: verified",
+    },
+    Mapping {
+        verify: "FAILED",
+        http: 200,
+        reason: "search: too many wrong codes (a valid answer about the request)",
+    },
+    Mapping {
+        verify: "EXPIRED",
+        http: 200,
+        reason: "search: no correct code in time (a valid answer)",
+    },
+    Mapping {
+        verify: "CANCELLED",
+        http: 200,
+        reason: "search: cancelled (a valid answer)",
+    },
+    Mapping {
+        verify: "1",
+        http: 429,
+        reason: "throttled by Vonage: retry later (Retry-After sent)",
+    },
+    Mapping {
+        verify: "2",
+        http: 400,
+        reason: "a mandatory parameter is missing",
+    },
+    Mapping {
+        verify: "3",
+        http: 400,
+        reason: "a parameter value is invalid",
+    },
+    Mapping {
+        verify: "4",
+        http: 502,
+        reason: "our Vonage credentials were refused: our problem, not the caller's",
+    },
+    Mapping {
+        verify: "5",
+        http: 502,
+        reason: "Vonage internal error: retry later",
+    },
+    Mapping {
+        verify: "6",
+        http: 404,
+        reason: "request not found, no longer active, or number unroutable",
+    },
+    Mapping {
+        verify: "7",
+        http: 403,
+        reason: "number or network blocked by Vonage anti-fraud",
+    },
+    Mapping {
+        verify: "8",
+        http: 502,
+        reason: "our Vonage account is barred: our problem",
+    },
+    Mapping {
+        verify: "9",
+        http: 502,
+        reason: "our Vonage account is out of credit: our problem",
+    },
+    Mapping {
+        verify: "10",
+        http: 409,
+        reason: "a verification to this number is already in progress (its request_id is returned)",
+    },
+    Mapping {
+        verify: "15",
+        http: 422,
+        reason: "destination network not supported",
+    },
+    Mapping {
+        verify: "16",
+        http: 400,
+        reason: "wrong code: the caller may try again",
+    },
+    Mapping {
+        verify: "17",
+        http: 410,
+        reason: "too many wrong codes: the request is terminated",
+    },
+    Mapping {
+        verify: "18",
+        http: 400,
+        reason: "too many request_ids in one search (max 10)",
+    },
+    Mapping {
+        verify: "19",
+        http: 409,
+        reason: "control not possible now (cancel too early/late, or no events left)",
+    },
+    Mapping {
+        verify: "20",
+        http: 502,
+        reason: "our account does not support pin_code: our configuration",
+    },
+    Mapping {
+        verify: "29",
+        http: 403,
+        reason: "our account is in demo mode and this number is not whitelisted",
+    },
+    Mapping {
+        verify: "101",
+        http: 404,
+        reason: "search: no such request",
+    },
+];
+
+/// Upstream statuses that describe our account, whose text must not reach callers.
+pub const ACCOUNT_PROBLEMS: &[&str] = &["4", "8", "9", "20"];
+
+/// The HTTP status for a Verify status; unknown statuses are an upstream problem (502).
+pub fn http_for(verify_status: &str) -> u16 {
+    TABLE
+        .iter()
+        .find(|m| m.verify == verify_status)
+        .map_or(502, |m| m.http)
+}
+
+pub fn is_account_problem(verify_status: &str) -> bool {
+    ACCOUNT_PROBLEMS.contains(&verify_status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_rows_as_specified() {
+        let expect = [
+            ("0", 200),
+            ("1", 429),
+            ("2", 400),
+            ("3", 400),
+            ("4", 502),
+            ("5", 502),
+            ("6", 404),
+            ("7", 403),
+            ("8", 502),
+            ("9", 502),
+            ("10", 409),
+            ("15", 422),
+            ("16", 400),
+            ("17", 410),
+            ("18", 400),
+            ("19", 409),
+            ("101", 404),
+            ("SUCCESS", 200),
+            ("nonsense", 502),
+        ];
+        for (s, h) in expect {
+            assert_eq!(http_for(s), h, "status {s}");
+        }
+    }
+
+    #[test]
+    fn no_duplicate_rows() {
+        for (i, a) in TABLE.iter().enumerate() {
+            assert!(
+                TABLE[i + 1..].iter().all(|b| b.verify != a.verify),
+                "{} twice",
+                a.verify
+            );
+        }
+    }
+}

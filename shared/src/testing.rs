@@ -1,0 +1,164 @@
+//! Test helpers for the endpoint crates: a seeded simulator on loopback, `Deps` pointing at
+//! it, and builders for the `http::Request`s API Gateway would hand a function.
+
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+use verify_sim::{Account, SimConfig, Simulator};
+
+use crate::{Config, Deps, Secrets};
+
+pub const KEY: &str = "testkey1";
+pub const SECRET: &str = "test-secret-value";
+
+pub struct TestEnv {
+    pub sim: Simulator,
+    pub base: String,
+    pub deps: Deps,
+    http: reqwest::Client,
+}
+
+pub async fn env() -> TestEnv {
+    env_with(Config::default()).await
+}
+
+/// A simulator plus `Deps` using `config` (its base URL is replaced by the simulator's).
+pub async fn env_with(config: Config) -> TestEnv {
+    let sim = Simulator::new(SimConfig {
+        accounts: vec![Account {
+            api_key: KEY.into(),
+            api_secret: SECRET.into(),
+            pin_code_enabled: false,
+        }],
+        seed: Some(7),
+    });
+    let addr = sim
+        .spawn(([127, 0, 0, 1], 0).into())
+        .await
+        .expect("bind loopback");
+    let base = format!("http://{addr}");
+    let deps = Deps::new(
+        Config {
+            base_url: base.clone(),
+            ..config
+        },
+        Secrets::fixed(KEY, SECRET),
+    )
+    .expect("deps");
+    TestEnv {
+        sim,
+        base,
+        deps,
+        http: reqwest::Client::new(),
+    }
+}
+
+pub fn post_json(body: &str) -> Request {
+    post("application/json", body)
+}
+
+pub fn post_form(body: &str) -> Request {
+    post("application/x-www-form-urlencoded", body)
+}
+
+pub fn post(content_type: &str, body: &str) -> Request {
+    lambda_http::http::Request::builder()
+        .method("POST")
+        .header("content-type", content_type)
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+pub fn json_of(resp: &Response<Body>) -> Value {
+    serde_json::from_slice(resp.body().as_ref()).expect("JSON body")
+}
+
+impl TestEnv {
+    /// The last PIN the simulator "sent" for a request.
+    pub async fn last_code(&self, request_id: &str) -> String {
+        let msgs = self.messages(request_id).await;
+        msgs.last()
+            .and_then(|m| m["code"].as_str())
+            .expect("a message with a code")
+            .to_string()
+    }
+
+    pub async fn messages(&self, request_id: &str) -> Vec<Value> {
+        let v: Value = self
+            .http
+            .get(format!(
+                "{}/_sim/messages?request_id={request_id}",
+                self.base
+            ))
+            .send()
+            .await
+            .expect("outbox")
+            .json()
+            .await
+            .expect("outbox JSON");
+        v["messages"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn all_messages(&self) -> usize {
+        let v: Value = self
+            .http
+            .get(format!("{}/_sim/messages", self.base))
+            .send()
+            .await
+            .expect("outbox")
+            .json()
+            .await
+            .expect("json");
+        v["messages"].as_array().map_or(0, Vec::len)
+    }
+
+    /// Starts a verification directly on the simulator; returns (request_id, code).
+    pub async fn start(&self, number: &str) -> (String, String) {
+        let v: Value = self
+            .http
+            .post(format!("{}/verify/json", self.base))
+            .form(&[
+                ("api_key", KEY),
+                ("api_secret", SECRET),
+                ("number", number),
+                ("brand", "Test"),
+            ])
+            .send()
+            .await
+            .expect("start")
+            .json()
+            .await
+            .expect("start JSON");
+        let id = v["request_id"].as_str().expect("request_id").to_string();
+        let code = self.last_code(&id).await;
+        (id, code)
+    }
+
+    /// The simulator's view of a request (PIN, wrong attempts, status).
+    pub async fn inspect(&self, request_id: &str) -> Value {
+        self.http
+            .get(format!("{}/_sim/requests/{request_id}", self.base))
+            .send()
+            .await
+            .expect("inspect")
+            .json()
+            .await
+            .expect("inspect JSON")
+    }
+
+    pub async fn advance(&self, seconds: u64) {
+        self.sim.clock().advance_secs(seconds);
+        self.sim.tick();
+    }
+
+    /// Adds a simulator fault, e.g. `{"path":"/verify/json","status":"15"}`.
+    pub async fn fault(&self, fault: Value) {
+        let r = self
+            .http
+            .post(format!("{}/_sim/faults", self.base))
+            .json(&fault)
+            .send()
+            .await
+            .expect("fault");
+        assert_eq!(r.status(), 200);
+    }
+}

@@ -1,0 +1,242 @@
+//! Typed Verify v1 requests and responses. Every documented field is here; unknown fields
+//! are ignored on input, and absent ones are left out on output so callers see Verify's shape.
+
+use serde::{Deserialize, Serialize};
+
+use crate::validate::Command;
+
+/// A verification to start (`/verify/json`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartRequest {
+    /// E.164 digits, validated.
+    pub number: String,
+    pub brand: String,
+    pub sender_id: Option<String>,
+    /// Validated pass-through options (code_length, pin_expiry, next_event_wait, workflow_id, lg).
+    pub options: Vec<(&'static str, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckRequest {
+    pub request_id: String,
+    pub code: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ControlRequest {
+    pub request_id: String,
+    pub cmd: Command,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchRequest {
+    pub request_ids: Vec<String>,
+}
+
+pub trait HasStatus {
+    fn status(&self) -> &str;
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct StartResponse {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_text: Option<String>,
+    /// Present with status 7 (blocked network).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CheckResponse {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_price_messages_sent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_text: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ControlResponse {
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_text: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SearchCheck {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_received: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SearchEvent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// One verification as search reports it (also the shape of a search error).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SearchRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_submitted: Option<String>,
+    /// Empty while in progress on the simulator; undocumented on the real API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_finalized: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks: Option<Vec<SearchCheck>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_event_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_event_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_price_messages_sent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<SearchEvent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_text: Option<String>,
+}
+
+/// Search answers one object for `request_id` and a list for `request_ids`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum SearchResponse {
+    Many {
+        verification_requests: Vec<SearchRecord>,
+    },
+    One(SearchRecord),
+}
+
+impl HasStatus for StartResponse {
+    fn status(&self) -> &str {
+        &self.status
+    }
+}
+impl HasStatus for CheckResponse {
+    fn status(&self) -> &str {
+        &self.status
+    }
+}
+impl HasStatus for ControlResponse {
+    fn status(&self) -> &str {
+        &self.status
+    }
+}
+impl HasStatus for SearchResponse {
+    fn status(&self) -> &str {
+        match self {
+            // A list is a successful search whatever each entry's state.
+            Self::Many { .. } => "0",
+            Self::One(r) => &r.status,
+        }
+    }
+}
+
+impl SearchRecord {
+    /// What callers get: the number masked and the codes users typed removed, so a leaked
+    /// request_id is no phone-number or PIN oracle.
+    pub fn redacted(mut self) -> Self {
+        self.number = self.number.map(|n| crate::mask::number(&n));
+        if let Some(checks) = self.checks.as_mut() {
+            for c in checks {
+                c.code = None;
+            }
+        }
+        self
+    }
+}
+
+impl SearchResponse {
+    pub fn redacted(self) -> Self {
+        match self {
+            Self::Many {
+                verification_requests,
+            } => Self::Many {
+                verification_requests: verification_requests
+                    .into_iter()
+                    .map(SearchRecord::redacted)
+                    .collect(),
+            },
+            Self::One(r) => Self::One(r.redacted()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerates_unknown_fields_and_keeps_shape() {
+        let r: CheckResponse = serde_json::from_str(
+            r#"{"status":"16","request_id":"x","error_text":"t","new_field":1}"#,
+        )
+        .unwrap();
+        assert_eq!(r.status, "16");
+        let back = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            back,
+            serde_json::json!({"status":"16","request_id":"x","error_text":"t"})
+        );
+    }
+
+    #[test]
+    fn search_shapes() {
+        let many: SearchResponse =
+            serde_json::from_str(r#"{"verification_requests":[{"status":"SUCCESS"}]}"#).unwrap();
+        assert!(matches!(many, SearchResponse::Many { .. }));
+        assert_eq!(many.status(), "0");
+        let one: SearchResponse =
+            serde_json::from_str(r#"{"status":"101","error_text":"No response found"}"#).unwrap();
+        assert_eq!(one.status(), "101");
+    }
+
+    #[test]
+    fn redaction_masks_number_and_codes() {
+        let r = SearchRecord {
+            number: Some("447700900123".into()),
+            checks: Some(vec![SearchCheck {
+                code: Some("1234".into()),
+                ..SearchCheck::default()
+            }]),
+            status: "SUCCESS".into(),
+            ..SearchRecord::default()
+        }
+        .redacted();
+        assert_eq!(r.number.as_deref(), Some("+44*******123"));
+        assert_eq!(r.checks.unwrap()[0].code, None);
+    }
+}
