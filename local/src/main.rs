@@ -1,1 +1,45 @@
-fn main() {}
+//! `cargo run -p local`: the whole proxy on http://127.0.0.1:3000 with no AWS, Docker or
+//! Vonage account. Set VERIFY_API_KEY/VERIFY_API_SECRET to use the real Verify API instead.
+
+use std::net::SocketAddr;
+
+use local::{Upstream, start};
+
+#[tokio::main]
+async fn main() {
+    shared::telemetry::init();
+    let env = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let addr: SocketAddr = match env("LISTEN").unwrap_or_else(|| "127.0.0.1:3000".into()).parse() {
+        Ok(a) => a,
+        Err(e) => return fail(&format!("LISTEN: {e}")),
+    };
+    let config = match shared::Config::from_env() {
+        Ok(c) => c,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let upstream = match (env("VERIFY_API_KEY"), env("VERIFY_API_SECRET")) {
+        (Some(api_key), Some(api_secret)) => Upstream::Real { api_key, api_secret },
+        _ => Upstream::Simulator { seed: env("SIM_SEED").and_then(|s| s.parse().ok()) },
+    };
+    let running = match start(addr, config, upstream).await {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("cannot start on {addr}: {e}")),
+    };
+    let base = format!("http://{}", running.addr);
+    println!("verify-proxy local server on {base}");
+    println!("  try it:    open {base}/ in a browser");
+    println!("  endpoints: POST {base}/request | /check | /cancel | /search | /control");
+    match running.simulator {
+        Some(_) => {
+            println!("  upstream:  embedded Verify simulator (no SMS leaves this machine)");
+            println!("  outbox:    {base}/_sim/messages   (PINs \"sent\" by the simulator)");
+        }
+        None => println!("  upstream:  real Verify API at {}", running.base_url),
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn fail(msg: &str) {
+    eprintln!("verify-proxy local: {msg}");
+    std::process::exit(1);
+}
