@@ -41,19 +41,30 @@ pub struct Running {
 }
 
 /// Binds `addr` and serves until the process ends.
-pub async fn start(addr: SocketAddr, mut config: Config, upstream: Upstream) -> Result<Running, Box<dyn std::error::Error>> {
+pub async fn start(
+    addr: SocketAddr,
+    mut config: Config,
+    upstream: Upstream,
+) -> Result<Running, Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let (secrets, simulator) = match upstream {
         Upstream::Simulator { seed } => {
             let sim = Simulator::new(SimConfig {
-                accounts: vec![Account { api_key: SIM_KEY.into(), api_secret: SIM_SECRET.into(), pin_code_enabled: false }],
+                accounts: vec![Account {
+                    api_key: SIM_KEY.into(),
+                    api_secret: SIM_SECRET.into(),
+                    pin_code_enabled: false,
+                }],
                 seed,
             });
             config.base_url = format!("http://{local}");
             (Secrets::fixed(SIM_KEY, SIM_SECRET), Some(sim))
         }
-        Upstream::Real { api_key, api_secret } => (Secrets::fixed(api_key, api_secret), None),
+        Upstream::Real {
+            api_key,
+            api_secret,
+        } => (Secrets::fixed(api_key, api_secret), None),
     };
     let base_url = config.base_url.clone();
     let deps = std::sync::Arc::new(Deps::new(config, secrets)?);
@@ -81,7 +92,11 @@ pub async fn start(addr: SocketAddr, mut config: Config, upstream: Upstream) -> 
             tracing::error!("local server stopped: {e}");
         }
     });
-    Ok(Running { addr: local, simulator, base_url })
+    Ok(Running {
+        addr: local,
+        simulator,
+        base_url,
+    })
 }
 
 type AppState = State<std::sync::Arc<Deps>>;
@@ -106,9 +121,15 @@ async fn call_control(State(d): AppState, req: Request) -> Response {
 async fn invoke(f: Function, deps: &Deps, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, [(header::CONTENT_TYPE, "application/json")], r#"{"status":"3","error_text":"request body too large"}"#).into_response();
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"status":"3","error_text":"request body too large"}"#,
+        )
+            .into_response();
     };
-    let lambda_req = lambda_http::http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
+    let lambda_req =
+        lambda_http::http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
     let result = match f {
         Function::Request => request::handle(lambda_req, deps).await,
         Function::Check => check::handle(lambda_req, deps).await,
@@ -123,7 +144,12 @@ async fn invoke(f: Function, deps: &Deps, req: Request) -> Response {
         }
         Err(e) => {
             tracing::error!("handler error: {e}");
-            (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "application/json")], r#"{"status":"5","error_text":"internal error"}"#).into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(header::CONTENT_TYPE, "application/json")],
+                r#"{"status":"5","error_text":"internal error"}"#,
+            )
+                .into_response()
         }
     }
 }

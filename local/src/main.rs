@@ -7,9 +7,22 @@ use local::{Upstream, start};
 
 #[tokio::main]
 async fn main() {
-    shared::telemetry::init();
     let env = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-    let addr: SocketAddr = match env("LISTEN").unwrap_or_else(|| "127.0.0.1:3000".into()).parse() {
+    // The simulator's outbox lines carry PINs and numbers: readable at /_sim/messages, and
+    // logged only on request (SIM_LOG_OUTBOX=1), so the proxy's own logs stay clean.
+    let outbox = if env("SIM_LOG_OUTBOX").is_some() {
+        "info"
+    } else {
+        "off"
+    };
+    shared::telemetry::init_with(&format!(
+        "{},verify_sim::outbox={outbox}",
+        shared::telemetry::DEFAULT_FILTER
+    ));
+    let addr: SocketAddr = match env("LISTEN")
+        .unwrap_or_else(|| "127.0.0.1:3000".into())
+        .parse()
+    {
         Ok(a) => a,
         Err(e) => return fail(&format!("LISTEN: {e}")),
     };
@@ -18,8 +31,13 @@ async fn main() {
         Err(e) => return fail(&e.to_string()),
     };
     let upstream = match (env("VERIFY_API_KEY"), env("VERIFY_API_SECRET")) {
-        (Some(api_key), Some(api_secret)) => Upstream::Real { api_key, api_secret },
-        _ => Upstream::Simulator { seed: env("SIM_SEED").and_then(|s| s.parse().ok()) },
+        (Some(api_key), Some(api_secret)) => Upstream::Real {
+            api_key,
+            api_secret,
+        },
+        _ => Upstream::Simulator {
+            seed: env("SIM_SEED").and_then(|s| s.parse().ok()),
+        },
     };
     let running = match start(addr, config, upstream).await {
         Ok(r) => r,

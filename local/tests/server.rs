@@ -4,9 +4,13 @@ use serde_json::{Value, json};
 use shared::Config;
 
 async fn server() -> (String, reqwest::Client) {
-    let running = local::start(([127, 0, 0, 1], 0).into(), Config::default(), local::Upstream::Simulator { seed: Some(1) })
-        .await
-        .expect("start");
+    let running = local::start(
+        ([127, 0, 0, 1], 0).into(),
+        Config::default(),
+        local::Upstream::Simulator { seed: Some(1) },
+    )
+    .await
+    .expect("start");
     (format!("http://{}", running.addr), reqwest::Client::new())
 }
 
@@ -19,12 +23,29 @@ async fn post(c: &reqwest::Client, url: String, body: Value) -> (u16, Value) {
 #[tokio::test]
 async fn request_outbox_check_search_flow() {
     let (base, c) = server().await;
-    let (s, b) = post(&c, format!("{base}/request"), json!({"number": "+447700900900"})).await;
+    let (s, b) = post(
+        &c,
+        format!("{base}/request"),
+        json!({"number": "+447700900900"}),
+    )
+    .await;
     assert_eq!(s, 200, "{b}");
     let id = b["request_id"].as_str().unwrap().to_string();
-    let outbox: Value = c.get(format!("{base}/_sim/messages?number=447700900900")).send().await.unwrap().json().await.unwrap();
+    let outbox: Value = c
+        .get(format!("{base}/_sim/messages?number=447700900900"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let code = outbox["messages"][0]["code"].as_str().unwrap().to_string();
-    let (s, b) = post(&c, format!("{base}/check"), json!({"requestId": id, "code": code})).await;
+    let (s, b) = post(
+        &c,
+        format!("{base}/check"),
+        json!({"requestId": id, "code": code}),
+    )
+    .await;
     assert_eq!((s, b["status"].as_str()), (200, Some("0")));
     let (s, b) = post(&c, format!("{base}/search"), json!({"request_id": id})).await;
     assert_eq!((s, b["status"].as_str()), (200, Some("SUCCESS")));
@@ -33,13 +54,28 @@ async fn request_outbox_check_search_flow() {
 #[tokio::test]
 async fn form_bodies_and_methods() {
     let (base, c) = server().await;
-    let r = c.post(format!("{base}/request")).form(&[("number", "447700900901")]).send().await.unwrap();
+    let r = c
+        .post(format!("{base}/request"))
+        .form(&[("number", "447700900901")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let r = c.get(format!("{base}/request")).send().await.unwrap();
     assert_eq!(r.status(), 405);
     let b: Value = r.json().await.unwrap();
-    assert!(b["error_text"].as_str().unwrap().contains("POST"), "the handler's own JSON 405");
-    let page = c.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        b["error_text"].as_str().unwrap().contains("POST"),
+        "the handler's own JSON 405"
+    );
+    let page = c
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("verify-proxy") && page.contains("/request"));
     let r = c.post(format!("{base}/nope")).send().await.unwrap();
     assert_eq!(r.status(), 404);

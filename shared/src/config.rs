@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use crate::test_numbers::TestNumbers;
+
 /// Real Verify by default; the local server and tests point this at the simulator.
 pub const DEFAULT_BASE_URL: &str = "https://api.nexmo.com";
 /// API Gateway gives up after 29 s; answer well before that with a 504 of our own.
@@ -34,6 +36,13 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// `Access-Control-Allow-Origin` value; no CORS headers when `None` (closed by default).
     pub cors_origin: Option<String>,
+    /// Calling codes a number must start with (empty: any). E.164 calling codes are a prefix
+    /// code, so a prefix match is exact without a numbering-plan table.
+    pub allowed_calling_codes: Vec<String>,
+    /// Calling codes (or longer prefixes, up to 6 digits) always refused: SMS-pumping hot spots.
+    pub denied_calling_codes: Vec<String>,
+    /// Numbers with fixed codes answered without Vonage (`TEST_NUMBERS`); none by default.
+    pub test_numbers: TestNumbers,
 }
 
 #[derive(Debug, Error)]
@@ -55,6 +64,9 @@ impl Default for Config {
             code_length: None,
             max_body_bytes: 8 * 1024,
             cors_origin: None,
+            allowed_calling_codes: Vec::new(),
+            denied_calling_codes: Vec::new(),
+            test_numbers: TestNumbers::default(),
         }
     }
 }
@@ -127,6 +139,16 @@ impl Config {
             code_length: get("VERIFY_CODE_LENGTH"),
             max_body_bytes,
             cors_origin: get("CORS_ALLOW_ORIGIN"),
+            allowed_calling_codes: calling_codes(
+                get("ALLOWED_CALLING_CODES"),
+                "ALLOWED_CALLING_CODES",
+            )?,
+            denied_calling_codes: calling_codes(
+                get("DENIED_CALLING_CODES"),
+                "DENIED_CALLING_CODES",
+            )?,
+            test_numbers: TestNumbers::parse(&get("TEST_NUMBERS").unwrap_or_default())
+                .map_err(|reason| invalid("TEST_NUMBERS", &reason))?,
         })
     }
 
@@ -139,6 +161,25 @@ fn invalid(name: &'static str, reason: &str) -> ConfigError {
     ConfigError::Invalid {
         name,
         reason: reason.to_string(),
+    }
+}
+
+fn calling_codes(value: Option<String>, name: &'static str) -> Result<Vec<String>, ConfigError> {
+    let codes: Vec<String> = value
+        .unwrap_or_default()
+        .split(',')
+        .map(|c| c.trim().trim_start_matches('+').to_string())
+        .filter(|c| !c.is_empty())
+        .collect();
+    match codes
+        .iter()
+        .find(|c| c.len() > 6 || !c.bytes().all(|b| b.is_ascii_digit()))
+    {
+        Some(bad) => Err(invalid(
+            name,
+            &format!("{bad:?} is not a calling code or prefix (1 to 6 digits)"),
+        )),
+        None => Ok(codes),
     }
 }
 
@@ -166,6 +207,7 @@ mod tests {
         assert!(c.allowed_options.is_empty());
         assert!(!c.allow_brand_override);
         assert!(c.cors_origin.is_none());
+        assert!(c.test_numbers.is_empty());
         assert!(c.timeout < Duration::from_secs(29));
     }
 
@@ -175,6 +217,9 @@ mod tests {
         assert!(from(&[("VERIFY_TIMEOUT_MS", "x")]).is_err());
         assert!(from(&[("ALLOWED_OPTIONS", "code_length,pin_code")]).is_err());
         assert!(from(&[("VERIFY_BRAND", "a brand that is far too long")]).is_err());
+        assert!(from(&[("ALLOWED_CALLING_CODES", "44,UK")]).is_err());
+        assert!(from(&[("DENIED_CALLING_CODES", "1234567")]).is_err());
+        assert!(from(&[("TEST_NUMBERS", "447700900999")]).is_err());
     }
 
     #[test]
@@ -192,5 +237,12 @@ mod tests {
         );
         assert!(c.allow_brand_override);
         assert_eq!(c.base_url, "http://127.0.0.1:1");
+        let c = from(&[
+            ("ALLOWED_CALLING_CODES", "+44, 33"),
+            ("DENIED_CALLING_CODES", "882"),
+        ])
+        .unwrap();
+        assert_eq!(c.allowed_calling_codes, vec!["44", "33"]);
+        assert_eq!(c.denied_calling_codes, vec!["882"]);
     }
 }

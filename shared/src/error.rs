@@ -37,6 +37,8 @@ pub enum ProxyError {
     TooManyIds,
     #[error("parameter {0} is not allowed by this deployment")]
     NotAllowed(String),
+    #[error("This service does not send codes to that destination")]
+    DestinationNotAllowed,
     #[error("verification service unavailable: credentials could not be loaded")]
     Secrets(#[from] SecretsError),
     #[error(transparent)]
@@ -61,6 +63,7 @@ impl ProxyError {
             Self::Missing(_) => (400, "2"),
             Self::Invalid { .. } | Self::NotAllowed(_) => (400, "3"),
             Self::TooManyIds => (400, "18"),
+            Self::DestinationNotAllowed => (403, "15"),
             Self::Secrets(_) => (500, "5"),
             Self::Upstream(UpstreamError::Timeout) => (504, "5"),
             Self::Upstream(_) => (502, "5"),

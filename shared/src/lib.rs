@@ -13,6 +13,7 @@ pub mod response;
 pub mod secrets;
 pub mod status;
 pub mod telemetry;
+pub mod test_numbers;
 pub mod types;
 pub mod validate;
 

@@ -33,6 +33,17 @@ pub fn number(raw: &str) -> Result<String, ProxyError> {
     }
 }
 
+/// Applies the deployment's calling-code allowlist and denylist to a validated number.
+pub fn destination(number: &str, config: &Config) -> Result<(), ProxyError> {
+    let starts = |codes: &[String]| codes.iter().any(|c| number.starts_with(c.as_str()));
+    if (!config.allowed_calling_codes.is_empty() && !starts(&config.allowed_calling_codes))
+        || starts(&config.denied_calling_codes)
+    {
+        return Err(ProxyError::DestinationNotAllowed);
+    }
+    Ok(())
+}
+
 /// A PIN: 4 to 10 digits.
 pub fn code(raw: &str) -> Result<String, ProxyError> {
     if (4..=10).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) {
@@ -213,6 +224,30 @@ mod tests {
         ] {
             assert!(number(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn destinations() {
+        let open = Config::default();
+        assert!(destination("447700900000", &open).is_ok());
+        let uk_fr = Config {
+            allowed_calling_codes: vec!["44".into(), "33".into()],
+            denied_calling_codes: vec!["3375".into()],
+            ..Config::default()
+        };
+        assert!(destination("447700900000", &uk_fr).is_ok());
+        assert!(destination("33612345678", &uk_fr).is_ok());
+        assert!(matches!(
+            destination("14155550100", &uk_fr),
+            Err(ProxyError::DestinationNotAllowed)
+        ));
+        let deny = Config {
+            denied_calling_codes: vec!["882".into(), "7".into()],
+            ..Config::default()
+        };
+        assert!(destination("88212345678", &deny).is_err());
+        assert!(destination("79161234567", &deny).is_err());
+        assert!(destination("447700900000", &deny).is_ok());
     }
 
     #[test]

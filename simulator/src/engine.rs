@@ -707,6 +707,72 @@ impl Engine {
             .collect()
     }
 
+    /// Test hook: creates an IN PROGRESS workflow-1 request with a known id and PIN, so sample
+    /// events (e.g. `events/check.json`) can name a request that exists.
+    pub fn insert_fixture(
+        &mut self,
+        id: &str,
+        number: &str,
+        pin: &str,
+        api_key: Option<&str>,
+        now: i64,
+    ) -> Result<(), String> {
+        if id.len() != 32
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err("request_id must be 32 lowercase hex characters".into());
+        }
+        if self.requests.contains_key(id) {
+            return Err("request_id already exists".into());
+        }
+        let number = numbers::normalise(number, None).ok_or("invalid number")?;
+        if !(4..=10).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("pin must be 4 to 10 digits".into());
+        }
+        let account = match api_key {
+            Some(k) => self.accounts.iter().find(|a| a.api_key == k),
+            None => self.accounts.first(),
+        }
+        .ok_or("no such account")?
+        .api_key
+        .clone();
+        let key = (account.clone(), number.clone());
+        if self.active_by_number.contains_key(&key) {
+            return Err("a verification to this number is already in progress".into());
+        }
+        let Some((sequence, waits)) = workflow(1) else {
+            return Err("workflow 1 missing".into());
+        };
+        self.requests.insert(
+            id.to_string(),
+            Verification {
+                id: id.to_string(),
+                api_key: account,
+                number,
+                purpose: Purpose::Brand("Fixture".into()),
+                sender_id: "VERIFY".into(),
+                code_length: pin.len(),
+                sequence,
+                waits: waits.to_vec(),
+                pin_expiry: 300,
+                custom_pin: Some(pin.to_string()),
+                pin: pin.to_string(),
+                pin_at: now,
+                wrong: 0,
+                events: Vec::new(),
+                checks: Vec::new(),
+                submitted: now,
+                finalized: None,
+                state: State::InProgress,
+            },
+        );
+        self.active_by_number.insert(key, id.to_string());
+        self.fire_next(id, now);
+        Ok(())
+    }
+
     /// A test-only view of one request, PIN included.
     pub fn inspect(&self, id: &str) -> Option<Value> {
         let v = self.requests.get(id)?;

@@ -370,6 +370,31 @@ fn sim_endpoint(
             sim.faults().clear();
             sim_json(StatusCode::OK, json!({ "faults": [] }))
         }
+        (Method::POST, "/_sim/requests") => {
+            let Ok(v) = serde_json::from_slice::<Value>(body) else {
+                return sim_json(
+                    StatusCode::BAD_REQUEST,
+                    json!({ "error": "send a JSON object" }),
+                );
+            };
+            let field = |k: &str| v.get(k).and_then(Value::as_str);
+            let (Some(id), Some(number), Some(pin)) =
+                (field("request_id"), field("number"), field("pin"))
+            else {
+                return sim_json(
+                    StatusCode::BAD_REQUEST,
+                    json!({ "error": "request_id, number and pin are required" }),
+                );
+            };
+            let now = sim.clock().now_ms();
+            match sim
+                .engine()
+                .insert_fixture(id, number, pin, field("api_key"), now)
+            {
+                Ok(()) => sim_json(StatusCode::CREATED, json!({ "request_id": id })),
+                Err(e) => sim_json(StatusCode::CONFLICT, json!({ "error": e })),
+            }
+        }
         (Method::GET, p) if p.starts_with("/_sim/requests/") => {
             let id = &p["/_sim/requests/".len()..];
             let now = sim.clock().now_ms();

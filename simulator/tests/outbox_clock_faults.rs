@@ -207,3 +207,49 @@ async fn seeded_simulators_are_deterministic() {
     assert_eq!(id_a, id_b);
     assert_eq!(a.last_code(&id_a).await, b.last_code(&id_b).await);
 }
+
+#[tokio::test]
+async fn fixtures_create_known_requests() {
+    let s = start().await;
+    let id = "abcdef0123456789abcdef0123456789";
+    let url = format!("{}/_sim/requests", s.base);
+    let r = s
+        .http
+        .post(&url)
+        .json(&json!({"request_id": id, "number": "+447700900000", "pin": "1234"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let again = s
+        .http
+        .post(&url)
+        .json(&json!({"request_id": id, "number": "447700900009", "pin": "1234"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+    let bad = s
+        .http
+        .post(&url)
+        .json(&json!({"request_id": "XYZ", "number": "447700900008", "pin": "1234"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 409);
+    assert_eq!(s.last_code(id).await, "1234");
+    let wrong = s
+        .call(
+            "/verify/check/json",
+            &[("request_id", id), ("code", "9999")],
+        )
+        .await;
+    assert_eq!(wrong["status"], "16");
+    let ok = s
+        .call(
+            "/verify/check/json",
+            &[("request_id", id), ("code", "1234")],
+        )
+        .await;
+    assert_eq!(ok["status"], "0");
+}

@@ -19,6 +19,10 @@ impl Endpoint for Check {
         Ok(CheckRequest { request_id, code })
     }
 
+    fn local_answer(input: &CheckRequest, config: &Config) -> Option<Reply> {
+        config.test_numbers.check(&input.request_id, &input.code)
+    }
+
     async fn call(
         input: &CheckRequest,
         creds: &Credentials,
@@ -116,6 +120,32 @@ mod tests {
         // None of them counted as a wrong attempt upstream.
         let view = t.inspect(&id).await;
         assert_eq!(view["wrong_attempts"], 0);
+    }
+
+    #[tokio::test]
+    async fn test_number_codes_are_checked_locally() {
+        let numbers = shared::test_numbers::TestNumbers::parse("+447700900999:246810").unwrap();
+        let t = shared::testing::env_with(Config {
+            test_numbers: numbers,
+            ..Config::default()
+        })
+        .await;
+        let id = shared::test_numbers::TestNumbers::request_id("447700900999");
+        let wrong = handle(
+            post_json(&json!({"request_id": id, "code": "246811"}).to_string()),
+            &t.deps,
+        )
+        .await
+        .unwrap();
+        assert_eq!(wrong.status(), 400);
+        let right = handle(
+            post_json(&json!({"request_id": id, "code": "246810"}).to_string()),
+            &t.deps,
+        )
+        .await
+        .unwrap();
+        assert_eq!(right.status(), 200);
+        assert_eq!(json_of(&right)["price"], "0.00000000");
     }
 
     #[tokio::test]

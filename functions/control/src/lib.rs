@@ -20,6 +20,12 @@ impl Endpoint for Control {
         Ok(ControlRequest { request_id, cmd })
     }
 
+    fn local_answer(input: &ControlRequest, config: &Config) -> Option<Reply> {
+        config
+            .test_numbers
+            .control(&input.request_id, input.cmd.as_str())
+    }
+
     async fn call(
         input: &ControlRequest,
         creds: &Credentials,

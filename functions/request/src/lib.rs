@@ -17,8 +17,10 @@ impl Endpoint for Start {
         let number = fields
             .get(&["number"])
             .ok_or(ProxyError::Missing("number"))?;
+        let number = validate::number(number)?;
+        validate::destination(&number, config)?;
         Ok(StartRequest {
-            number: validate::number(number)?,
+            number,
             brand: validate::brand(fields, config)?,
             sender_id: config.sender_id.clone(),
             options: validate::options(fields, config)?,
@@ -27,6 +29,10 @@ impl Endpoint for Start {
 
     fn number(input: &StartRequest) -> Option<&str> {
         Some(&input.number)
+    }
+
+    fn local_answer(input: &StartRequest, config: &Config) -> Option<Reply> {
+        config.test_numbers.start(&input.number)
     }
 
     async fn call(
@@ -131,6 +137,49 @@ mod tests {
             assert!(!body["error_text"].as_str().unwrap().is_empty());
         }
         assert_eq!(t.all_messages().await, 0, "nothing was sent");
+    }
+
+    #[tokio::test]
+    async fn refused_destinations_are_403_before_upstream() {
+        let t = env_with(Config {
+            allowed_calling_codes: vec!["44".into()],
+            ..Config::default()
+        })
+        .await;
+        let r = handle(post_json(r#"{"number":"+14155550100"}"#), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(json_of(&r)["status"], "15");
+        assert_eq!(t.all_messages().await, 0);
+        let ok = handle(post_json(r#"{"number":"+447700900009"}"#), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 200);
+    }
+
+    #[tokio::test]
+    async fn test_numbers_never_reach_upstream() {
+        let numbers = shared::test_numbers::TestNumbers::parse("+447700900999:246810").unwrap();
+        let t = env_with(Config {
+            test_numbers: numbers,
+            ..Config::default()
+        })
+        .await;
+        let r = handle(post_json(r#"{"number":"+447700900999"}"#), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            json_of(&r)["request_id"],
+            "7e570000000000000000447700900999"
+        );
+        assert_eq!(t.all_messages().await, 0, "no SMS for a test number");
+        let real = handle(post_json(r#"{"number":"+447700900998"}"#), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(real.status(), 200);
+        assert_eq!(t.all_messages().await, 1, "other numbers are real");
     }
 
     #[tokio::test]

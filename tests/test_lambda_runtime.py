@@ -1,0 +1,77 @@
+"""The real release `bootstrap` binaries under a real Lambda runtime emulator (`cargo lambda
+watch` on 127.0.0.1), with the Vonage credentials loaded from SSM (moto) and the simulator as
+upstream: request -> PIN from the outbox -> check, using the sample events in events/."""
+
+import json
+import subprocess
+
+import boto3
+import pytest
+
+from conftest import ROOT, Proc, free_port, http, wait_for_port
+
+
+@pytest.fixture
+def ssm_params(moto):
+    ssm = boto3.client("ssm", region_name="eu-west-1", endpoint_url=moto,
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    ssm.put_parameter(Name="/verify-proxy/api-key", Value="abcd1234", Type="String", Overwrite=True)
+    ssm.put_parameter(Name="/verify-proxy/api-secret", Value="sim-secret-1", Type="SecureString", Overwrite=True)
+    return moto
+
+
+@pytest.fixture
+def emulator(simulator, ssm_params, tmp_path):
+    sim_base, _ = simulator
+    env_file = tmp_path / "lambda.env"
+    env_file.write_text("\n".join([
+        f"VERIFY_BASE_URL={sim_base}",
+        "VERIFY_API_KEY_PARAM=/verify-proxy/api-key",
+        "VERIFY_API_SECRET_PARAM=/verify-proxy/api-secret",
+        f"AWS_ENDPOINT_URL_SSM={ssm_params}",
+        "AWS_REGION=eu-west-1",
+        "AWS_ACCESS_KEY_ID=testing",
+        "AWS_SECRET_ACCESS_KEY=testing",
+        "VERIFY_BRAND=LambdaTest",
+    ]) + "\n")
+    port = free_port()
+    p = Proc(["cargo", "lambda", "watch", "--release", "--ignore-changes", "-A", "127.0.0.1", "-P", str(port),
+              "--env-file", str(env_file)], name="cargo-lambda-watch", tmp_path=tmp_path)
+    wait_for_port(port, p.proc, timeout=900, log=p.log)
+    yield port, sim_base, p
+    p.stop()
+
+
+def invoke(port: int, function: str, event: dict, tmp_path) -> dict:
+    path = tmp_path / f"{function}-event.json"
+    path.write_text(json.dumps(event))
+    out = subprocess.run(["cargo", "lambda", "invoke", function, "--data-file", str(path), "-A", "127.0.0.1",
+                          "-P", str(port), "--output-format", "json"], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_request_then_check_through_the_runtime(emulator, tmp_path):
+    port, sim_base, proc = emulator
+    request_event = json.loads((ROOT / "events" / "request.json").read_text())
+    resp = invoke(port, "request", request_event, tmp_path)
+    assert resp["statusCode"] == 200, resp
+    body = json.loads(resp["body"])
+    assert body["status"] == "0"
+    rid = body["request_id"]
+
+    _, outbox, _ = http("GET", f"{sim_base}/_sim/messages?request_id={rid}")
+    message = outbox["messages"][-1]
+    assert message["text"].startswith("LambdaTest code: "), "brand from the function's environment"
+
+    check_event = json.loads((ROOT / "events" / "check.json").read_text())
+    check_event["body"] = json.dumps({"request_id": rid, "code": message["code"]})
+    resp = invoke(port, "check", check_event, tmp_path)
+    assert resp["statusCode"] == 200, resp
+    assert json.loads(resp["body"])["status"] == "0"
+
+    # A second check of the finished request maps Verify's 6 to 404 through the same path.
+    resp = invoke(port, "check", check_event, tmp_path)
+    assert resp["statusCode"] == 404
+    log = proc.output()
+    assert "sim-secret-1" not in log and "447700900001" not in log
