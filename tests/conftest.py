@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -48,9 +49,9 @@ def http(method: str, url: str, body=None, form: bool = False, headers=None):
     req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
-            status, raw, h = r.status, r.read(), dict(r.headers)
+            status, raw, h = r.status, r.read(), {k.lower(): v for k, v in r.headers.items()}
     except urllib.error.HTTPError as e:
-        status, raw, h = e.code, e.read(), dict(e.headers)
+        status, raw, h = e.code, e.read(), {k.lower(): v for k, v in e.headers.items()}
     try:
         return status, json.loads(raw), h
     except ValueError:
@@ -84,7 +85,7 @@ class Proc:
 def built():
     """Builds the workspace's debug binaries once (verify-sim, verify-proxy-local)."""
     subprocess.run(["cargo", "build", "-p", "verify-sim", "-p", "local"], cwd=ROOT, check=True)
-    return ROOT / "target" / "debug"
+    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug"
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ def validate(body, schema, what):
 def call(base, path, **params):
     status, body, headers = http("POST", f"{base}/verify{path}", {"api_key": KEY, "api_secret": SECRET, **params}, form=True)
     assert status == 200, (path, status, body)
-    assert headers.get("Content-Type") == "application/json"
+    assert headers.get("content-type") == "application/json"
     return body
 
 

@@ -54,15 +54,15 @@ impl Fields {
         else {
             return Err(ProxyError::MalformedBody("JSON: expected an object"));
         };
+        // Scalars and arrays of scalars are fields; anything nested is not ours and is
+        // ignored, like unknown fields (a known field sent as an object reads as missing).
         let mut pairs = Vec::new();
         for (k, v) in map {
             match v {
                 Value::Array(items) => {
-                    for item in items {
-                        pairs.push((k.clone(), scalar(&k, item)?));
-                    }
+                    pairs.extend(items.into_iter().filter_map(scalar).map(|s| (k.clone(), s)))
                 }
-                other => pairs.push((k.clone(), scalar(&k, other)?)),
+                other => pairs.extend(scalar(other).map(|s| (k, s))),
             }
         }
         Ok(Self { pairs })
@@ -95,17 +95,12 @@ impl Fields {
     }
 }
 
-fn scalar(key: &str, v: Value) -> Result<String, ProxyError> {
+fn scalar(v: Value) -> Option<String> {
     match v {
-        Value::String(s) => Ok(s),
-        Value::Number(n) => Ok(n.to_string()),
-        Value::Bool(b) => Ok(b.to_string()),
-        Value::Null => Ok(String::new()),
-        _ => Err(ProxyError::MalformedBody(if key.is_empty() {
-            "JSON"
-        } else {
-            "JSON: nested objects are not accepted"
-        })),
+        Value::String(s) => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
     }
 }
 
@@ -151,10 +146,16 @@ mod tests {
             Fields::parse(Some("application/json"), b"{\"a\":", 10),
             Err(ProxyError::MalformedBody(_))
         ));
-        assert!(matches!(
-            Fields::parse(Some("application/json"), br#"{"a":{"b":1}}"#, 100),
-            Err(ProxyError::MalformedBody(_))
-        ));
+        let nested = Fields::parse(
+            Some("application/json"),
+            br#"{"a":{"b":1},"n":[[1]],"c":"2"}"#,
+            100,
+        )
+        .unwrap();
+        assert_eq!(
+            (nested.get(&["a"]), nested.get(&["n"]), nested.get(&["c"])),
+            (None, None, Some("2"))
+        );
         assert!(Fields::parse(None, b"", 10).unwrap().get(&["a"]).is_none());
         assert_eq!(
             Fields::parse(None, b" {\"a\":\"1\"}", 100)
