@@ -137,7 +137,7 @@ pub enum SearchResponse {
     Many {
         verification_requests: Vec<SearchRecord>,
     },
-    One(SearchRecord),
+    One(Box<SearchRecord>),
 }
 
 impl HasStatus for StartResponse {
@@ -190,7 +190,7 @@ impl SearchResponse {
                     .map(SearchRecord::redacted)
                     .collect(),
             },
-            Self::One(r) => Self::One(r.redacted()),
+            Self::One(r) => Self::One(Box::new(r.redacted())),
         }
     }
 }

@@ -161,6 +161,9 @@ async fn credentials_rules() {
 
 // ---- request parameters --------------------------------------------------------------------
 
+/// Parameters added to (or replacing) a base request.
+type Extra = &'static [(&'static str, &'static str)];
+
 async fn request_with(s: &common::Sim, extra: &[(&str, &str)]) -> Value {
     let mut p = vec![("number", NUM), ("brand", "Acme")];
     for (k, v) in extra {
@@ -173,7 +176,7 @@ async fn request_with(s: &common::Sim, extra: &[(&str, &str)]) -> Value {
 #[tokio::test]
 async fn request_parameter_validation() {
     let s = start().await;
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+    let cases: &[(Extra, &str, &str)] = &[
         (
             &[("number", "")],
             "2",
