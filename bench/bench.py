@@ -1,0 +1,211 @@
+"""verify-proxy benchmarks: what the proxy adds on top of Verify. Prints, in one run:
+  1. added latency per call: p50/p99 of request and check through the local server to the
+     simulator, minus the same calls straight to the simulator (wrk, 1 connection, warm);
+  2. cold start: a release `bootstrap` under a Runtime API emulator, spawn -> first response,
+     with the credentials loaded from SSM (moto) and the simulator upstream;
+  3. release binary size per function (arm64, zipped) and peak RSS of one instance under load;
+  4. throughput of one local-server instance on this machine (wrk, 32 connections).
+Run: bench/run   (no timed assertions anywhere: these are figures, not tests)."""
+
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from runtime_api import RuntimeApi
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+FUNCTIONS = ["request", "check", "cancel", "search", "control"]
+KEY, SECRET = "benchkey", "bench-secret"
+DURATION = os.environ.get("BENCH_SECONDS", "10")
+procs = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(args, env=None, name="proc"):
+    log = open(Path(tempfile.gettempdir()) / f"bench-{name}.log", "w")
+    p = subprocess.Popen(args, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    procs.append(p)
+    return p
+
+
+def wait_port(port, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(port)
+
+
+def wrk(url, script, connections=1, threads=1):
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{DURATION}s", "--latency", "-s", str(script), url],
+                         capture_output=True, text=True, check=True).stdout
+
+    def ms(label):
+        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"p50": ms("50"), "p99": ms("99"), "rps": rps, "non2xx": int(non2xx.group(1)) if non2xx else 0, "raw": out}
+
+
+def lua(body_expr, path, content_type, prefix="0"):
+    """A wrk script posting `body_expr`; `n` is a fresh number per call (prefix keeps runs apart)."""
+    f = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    f.write(f"""
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+counter = 0
+request = function()
+  counter = counter + 1
+  local n = string.format("4477{prefix}%d%06d", tid or 0, counter)
+  local body = {body_expr}
+  return wrk.format("POST", "{path}", {{["Content-Type"] = "{content_type}"}}, body)
+end
+""")
+    f.close()
+    return f.name
+
+
+def vm_hwm_kb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main():
+    print("building release binaries (host) and arm64 Lambda bootstraps ...", flush=True)
+    subprocess.run(["cargo", "build", "--release", "-p", "verify-sim", "-p", "local", *sum((["-p", f] for f in FUNCTIONS), [])],
+                   cwd=ROOT, check=True)
+    subprocess.run(["cargo", "lambda", "build", "--release", "--arm64", *sum((["-p", f] for f in FUNCTIONS), [])], cwd=ROOT, check=True)
+    rel = TARGET / "release"
+
+    sim_port = free_port()
+    start([str(rel / "verify-sim"), "--listen", f"127.0.0.1:{sim_port}", "--account", f"{KEY}:{SECRET}"], name="sim")
+    wait_port(sim_port)
+    proxy_port = free_port()
+    proxy = start([str(rel / "verify-proxy-local")], name="local", env={
+        "LISTEN": f"127.0.0.1:{proxy_port}", "VERIFY_API_KEY": KEY, "VERIFY_API_SECRET": SECRET,
+        "VERIFY_BASE_URL": f"http://127.0.0.1:{sim_port}", "RUST_LOG": "warn"})
+    wait_port(proxy_port)
+    sim, prx = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{proxy_port}"
+    unknown = "0123456789abcdef0123456789abcdef"
+
+    print(f"1. added latency (wrk, 1 connection, {DURATION}s each) ...", flush=True)
+    direct_req = wrk(sim, lua(f'"api_key={KEY}&api_secret={SECRET}&brand=Bench&number=" .. n', "/verify/json",
+                              "application/x-www-form-urlencoded", "1"))
+    proxy_req = wrk(prx, lua('\'{"number":"+\' .. n .. \'"}\'', "/request", "application/json", "2"))
+    direct_chk = wrk(sim, lua(f'"api_key={KEY}&api_secret={SECRET}&code=1234&request_id={unknown}"', "/verify/check/json",
+                              "application/x-www-form-urlencoded"))
+    proxy_chk = wrk(prx, lua(f'\'{{"request_id":"{unknown}","code":"1234"}}\'', "/check", "application/json"))
+
+    print(f"4. throughput (wrk, 2 threads, 32 connections, {DURATION}s) ...", flush=True)
+    thr_chk = wrk(prx, lua(f'\'{{"request_id":"{unknown}","code":"1234"}}\'', "/check", "application/json"), 32, 2)
+    thr_req = wrk(prx, lua('\'{"number":"+\' .. n .. \'"}\'', "/request", "application/json", "3"), 32, 2)
+    proxy_rss = vm_hwm_kb(proxy.pid)
+
+    print("2. cold start (release bootstrap, Runtime API emulator, SSM on moto) ...", flush=True)
+    moto_port = free_port()
+    start(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)], name="moto")
+    wait_port(moto_port)
+    import boto3
+    ssm = boto3.client("ssm", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{moto_port}",
+                       aws_access_key_id="x", aws_secret_access_key="x")
+    ssm.put_parameter(Name="/bench/key", Value=KEY, Type="String", Overwrite=True)
+    ssm.put_parameter(Name="/bench/secret", Value=SECRET, Type="SecureString", Overwrite=True)
+    event = json.loads((ROOT / "events" / "check.json").read_text())
+    fn_env = {"VERIFY_BASE_URL": sim, "VERIFY_API_KEY_PARAM": "/bench/key", "VERIFY_API_SECRET_PARAM": "/bench/secret",
+              "AWS_ENDPOINT_URL_SSM": f"http://127.0.0.1:{moto_port}", "AWS_REGION": "eu-west-1",
+              "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_LAMBDA_FUNCTION_NAME": "check",
+              "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+              "AWS_LAMBDA_LOG_STREAM_NAME": "bench", "AWS_LAMBDA_LOG_GROUP_NAME": "bench", "RUST_LOG": "warn"}
+    inits, firsts = [], []
+    for _ in range(10):
+        api = RuntimeApi()
+        t0 = time.perf_counter()
+        p = subprocess.Popen([str(rel / "check")], env={**os.environ, **fn_env, "AWS_LAMBDA_RUNTIME_API": api.address},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        kind, body, at = api.invoke(event)
+        assert kind == "response" and body["statusCode"] == 404, body
+        inits.append((api.first_next_at - t0) * 1000)
+        firsts.append((at - t0) * 1000)
+        p.kill()
+        p.wait()
+        api.close()
+
+    print("3. peak RSS of one instance over 2000 invocations ...", flush=True)
+    api = RuntimeApi()
+    p = subprocess.Popen([str(rel / "check")], env={**os.environ, **fn_env, "AWS_LAMBDA_RUNTIME_API": api.address},
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    warm = []
+    for _ in range(2000):
+        t = time.perf_counter()
+        kind, body, at = api.invoke(event)
+        warm.append((at - t) * 1000)
+    instance_rss = vm_hwm_kb(p.pid)
+    p.kill()
+    p.wait()
+    api.close()
+    warm.sort()
+
+    sizes = {}
+    for f in FUNCTIONS:
+        binary = TARGET / "lambda" / f / "bootstrap"
+        zpath = Path(tempfile.gettempdir()) / f"bench-{f}.zip"
+        with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+            z.write(binary, "bootstrap")
+        sizes[f] = (binary.stat().st_size, zpath.stat().st_size)
+
+    cpu = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    print(f"\n=== verify-proxy benchmark ({cpu} cores, {time.strftime('%Y-%m-%d')}) ===")
+    print("1. added latency, warm, 1 connection (ms)      p50      p99")
+    for name, d, x in [("request", direct_req, proxy_req), ("check", direct_chk, proxy_chk)]:
+        print(f"   {name:8} straight to simulator       {d['p50']:7.3f}  {d['p99']:7.3f}")
+        print(f"   {name:8} through the proxy           {x['p50']:7.3f}  {x['p99']:7.3f}")
+        print(f"   {name:8} added by the proxy          {x['p50'] - d['p50']:7.3f}  {x['p99'] - d['p99']:7.3f}")
+    print("2. cold start of a release bootstrap (ms)       median   min    max")
+    print(f"   spawn -> runtime ready (init)               {statistics.median(inits):7.2f} {min(inits):6.2f} {max(inits):6.2f}")
+    print(f"   spawn -> first response (SSM + upstream)    {statistics.median(firsts):7.2f} {min(firsts):6.2f} {max(firsts):6.2f}")
+    print(f"   warm invocation via the emulator            p50 {warm[len(warm) // 2]:.3f}  p99 {warm[int(len(warm) * 0.99)]:.3f}")
+    print("3. size and memory")
+    for f, (raw, z) in sizes.items():
+        print(f"   {f:8} arm64 bootstrap {raw / 1e6:6.2f} MB, zipped {z / 1e6:5.2f} MB")
+    print(f"   peak RSS of one function instance after 2000 invocations: {instance_rss / 1024:.1f} MiB (Lambda: 128 MB)")
+    print(f"   peak RSS of the local server (5 handlers) under load:     {proxy_rss / 1024:.1f} MiB")
+    print(f"4. throughput of one local-server instance, simulator on the same {cpu} cores")
+    print(f"   /check (full round trip to the simulator)  {thr_chk['rps']:9.0f} req/s  (p99 {thr_chk['p99']:.2f} ms)")
+    print(f"   /request (starts verifications)            {thr_req['rps']:9.0f} req/s  (p99 {thr_req['p99']:.2f} ms)")
+    statuses = {"proxy /request": proxy_req, "throughput /request": thr_req}
+    for name, r in statuses.items():
+        if r["non2xx"]:
+            print(f"   note: {name} had {r['non2xx']} non-2xx answers (expected none)")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        for p in procs:
+            p.kill()
