@@ -17,6 +17,7 @@ pub const SIM_KEY: &str = "local-key";
 pub const SIM_SECRET: &str = "local-secret";
 const MAX_BODY: usize = 64 * 1024;
 const PAGE: &str = include_str!("page.html");
+const OPENAPI: &str = include_str!("../../openapi.yaml");
 
 #[derive(Clone, Copy)]
 enum Function {
@@ -70,6 +71,10 @@ pub async fn start(
     let deps = std::sync::Arc::new(Deps::new(config, secrets)?);
     let mut app = Router::new()
         .route("/", get(|| async { Html(PAGE) }))
+        .route(
+            "/openapi.yaml",
+            get(|| async { ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI) }),
+        )
         .route("/request", any(call_request))
         .route("/check", any(call_check))
         .route("/cancel", any(call_cancel))

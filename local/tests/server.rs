@@ -77,6 +77,15 @@ async fn form_bodies_and_methods() {
         .await
         .unwrap();
     assert!(page.contains("verify-proxy") && page.contains("/request"));
+    let spec = c
+        .get(format!("{base}/openapi.yaml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(spec.starts_with("openapi: 3"));
     let r = c.post(format!("{base}/nope")).send().await.unwrap();
     assert_eq!(r.status(), 404);
 }

@@ -176,6 +176,22 @@ fn missing(param: &str) -> Reply {
     )
 }
 
+fn too_long(param: &str) -> Reply {
+    error(
+        "3",
+        format!("Invalid value for param: {param}. Parameter is too long."),
+    )
+}
+
+/// A mandatory text parameter of at most `max` characters (counted as characters, not bytes).
+fn required_text(p: &Params, name: &str, max: usize) -> Result<String, Reply> {
+    match p.get(name) {
+        None => Err(missing(name)),
+        Some(v) if v.chars().count() > max => Err(too_long(name)),
+        Some(v) => Ok(v.to_string()),
+    }
+}
+
 fn invalid(param: &str) -> Reply {
     error("3", format!("Invalid value for param: {param}"))
 }
@@ -265,34 +281,21 @@ impl Engine {
             return invalid("number");
         };
         let purpose = match kind {
-            StartKind::Standard => {
-                let Some(brand) = p.get("brand") else {
-                    return missing("brand");
-                };
-                if brand.chars().count() > 18 {
-                    return error(
-                        "3",
-                        "Invalid value for param: brand. Parameter is too long.",
-                    );
-                }
-                Purpose::Brand(brand.to_string())
-            }
+            StartKind::Standard => match required_text(p, "brand", 18) {
+                Ok(brand) => Purpose::Brand(brand),
+                Err(e) => return e,
+            },
             StartKind::Psd2 => {
-                let Some(payee) = p.get("payee") else {
-                    return missing("payee");
+                let payee = match required_text(p, "payee", 18) {
+                    Ok(payee) => payee,
+                    Err(e) => return e,
                 };
-                if payee.chars().count() > 18 {
-                    return error(
-                        "3",
-                        "Invalid value for param: payee. Parameter is too long.",
-                    );
-                }
                 let Some(amount) = p.get("amount") else {
                     return missing("amount");
                 };
                 match amount.parse::<f64>() {
                     Ok(a) if a.is_finite() && a >= 0.0 => Purpose::Payment {
-                        payee: payee.to_string(),
+                        payee,
                         amount: format!("{a:.2}"),
                     },
                     _ => return invalid("amount"),
@@ -301,10 +304,7 @@ impl Engine {
         };
         let sender_id = match (kind, p.get("sender_id")) {
             (StartKind::Standard, Some(s)) if s.chars().count() > 11 => {
-                return error(
-                    "3",
-                    "Invalid value for param: sender_id. Parameter is too long.",
-                );
+                return too_long("sender_id");
             }
             (StartKind::Standard, Some(s)) => s.to_string(),
             _ => "VERIFY".to_string(),

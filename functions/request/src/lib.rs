@@ -227,14 +227,18 @@ mod tests {
         let t = env().await;
         let cases = [
             ("1", 429),
+            ("2", 400),
+            ("3", 400),
             ("5", 502),
             ("6", 404),
             ("7", 403),
             ("15", 422),
+            ("20", 502),
             ("29", 403),
             ("4", 502),
             ("8", 502),
             ("9", 502),
+            ("42", 502),
         ];
         for (i, (status, http)) in cases.into_iter().enumerate() {
             t.fault(json!({"path": "/verify/json", "status": status, "times": 1}))
@@ -248,7 +252,7 @@ mod tests {
             assert_eq!(r.status(), http, "status {status}");
             let body = json_of(&r);
             assert_eq!(body["status"], status);
-            if ["4", "8", "9"].contains(&status) {
+            if ["4", "8", "9", "20"].contains(&status) {
                 assert_eq!(
                     body["error_text"],
                     shared::response::ACCOUNT_PROBLEM_TEXT,
