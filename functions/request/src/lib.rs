@@ -183,6 +183,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn cors_is_closed_unless_configured() {
+        let options = || {
+            lambda_http::http::Request::builder()
+                .method("OPTIONS")
+                .body(Body::Empty)
+                .unwrap()
+        };
+        let closed = env().await;
+        let r = handle(options(), &closed.deps).await.unwrap();
+        assert_eq!(r.status(), 405);
+        assert!(r.headers().get("access-control-allow-origin").is_none());
+        let open = env_with(Config {
+            cors_origin: Some("https://app.example".into()),
+            ..Config::default()
+        })
+        .await;
+        let r = handle(options(), &open.deps).await.unwrap();
+        assert_eq!(r.status(), 204);
+        assert_eq!(
+            r.headers()["access-control-allow-origin"],
+            "https://app.example"
+        );
+        assert_eq!(r.headers()["access-control-allow-methods"], "POST, OPTIONS");
+        let r = handle(post_json(r#"{"number":"+447700900031"}"#), &open.deps)
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers()["access-control-allow-origin"],
+            "https://app.example"
+        );
+    }
+
+    #[tokio::test]
     async fn other_methods_are_405() {
         let t = env().await;
         let req = lambda_http::http::Request::builder()
