@@ -103,7 +103,7 @@ def main():
     rel = TARGET / "release"
 
     sim_port = free_port()
-    start([str(rel / "verify-sim"), "--listen", f"127.0.0.1:{sim_port}", "--account", f"{KEY}:{SECRET}"], name="sim")
+    start([str(rel / "verify-sim"), "--listen", f"127.0.0.1:{sim_port}", "--account", f"{KEY}:{SECRET}", "--no-ticker"], name="sim")
     wait_port(sim_port)
     proxy_port = free_port()
     proxy = start([str(rel / "verify-proxy-local")], name="local", env={

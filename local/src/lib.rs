@@ -58,6 +58,7 @@ pub async fn start(
                     pin_code_enabled: false,
                 }],
                 seed,
+                ticker: true,
             });
             config.base_url = format!("http://{local}");
             (Secrets::fixed(SIM_KEY, SIM_SECRET), Some(sim))
@@ -83,14 +84,7 @@ pub async fn start(
         .with_state(deps);
     if let Some(sim) = &simulator {
         app = app.fallback_service(sim.router());
-        let ticker = sim.clone();
-        tokio::spawn(async move {
-            let mut interval = tokio::time::interval(std::time::Duration::from_secs(1));
-            loop {
-                interval.tick().await;
-                ticker.tick();
-            }
-        });
+        sim.spawn_ticker();
     }
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {

@@ -30,6 +30,7 @@ pub async fn env_with(config: Config) -> TestEnv {
             pin_code_enabled: false,
         }],
         seed: Some(7),
+        ticker: true,
     });
     let addr = sim
         .spawn(([127, 0, 0, 1], 0).into())

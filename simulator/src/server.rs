@@ -25,6 +25,10 @@ pub struct SimConfig {
     pub accounts: Vec<Account>,
     /// Seed for PINs and request ids (deterministic mode); random when `None`.
     pub seed: Option<u64>,
+    /// Fire due events every second even when nobody asks (so the outbox fills in real time).
+    /// State catches up lazily on every call anyway; benchmarks turn this off because one
+    /// sweep over tens of thousands of live verifications stalls the lock.
+    pub ticker: bool,
 }
 
 impl Default for SimConfig {
@@ -36,6 +40,7 @@ impl Default for SimConfig {
                 pin_code_enabled: false,
             }],
             seed: None,
+            ticker: true,
         }
     }
 }
@@ -47,6 +52,7 @@ pub struct Simulator {
 }
 
 struct Inner {
+    ticker: bool,
     engine: Mutex<Engine>,
     clock: Clock,
     faults: Mutex<Faults>,
@@ -64,6 +70,7 @@ impl Simulator {
     pub fn new(config: SimConfig) -> Self {
         Self {
             inner: Arc::new(Inner {
+                ticker: config.ticker,
                 engine: Mutex::new(Engine::new(config.accounts, config.seed)),
                 clock: Clock::default(),
                 faults: Mutex::new(Faults::default()),
@@ -97,6 +104,18 @@ impl Simulator {
         self.engine().catch_up_all(now);
     }
 
+    /// Runs [`Simulator::tick`] every second in a background task.
+    pub fn spawn_ticker(&self) {
+        let ticker = self.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                interval.tick().await;
+                ticker.tick();
+            }
+        });
+    }
+
     pub fn router(&self) -> Router {
         Router::new().fallback(dispatch).with_state(self.clone())
     }
@@ -112,14 +131,9 @@ impl Simulator {
                 tracing::error!("simulator server stopped: {e}");
             }
         });
-        let ticker = self.clone();
-        tokio::spawn(async move {
-            let mut interval = tokio::time::interval(Duration::from_secs(1));
-            loop {
-                interval.tick().await;
-                ticker.tick();
-            }
-        });
+        if self.inner.ticker {
+            self.spawn_ticker();
+        }
         Ok(local)
     }
 }

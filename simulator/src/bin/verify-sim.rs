@@ -45,11 +45,13 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<(SocketAddr, SimConf
     let mut addr: SocketAddr = ([127, 0, 0, 1], 8090).into();
     let mut accounts = Vec::new();
     let mut seed = None;
+    let mut ticker = true;
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
             "--listen" => addr = value()?.parse().map_err(|e| format!("--listen: {e}"))?,
+            "--no-ticker" => ticker = false,
             "--seed" => seed = Some(value()?.parse().map_err(|e| format!("--seed: {e}"))?),
             "--account" => {
                 let v = value()?;
@@ -68,6 +70,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<(SocketAddr, SimConf
     }
     let mut config = SimConfig {
         seed,
+        ticker,
         ..SimConfig::default()
     };
     if !accounts.is_empty() {

@@ -29,6 +29,7 @@ pub async fn start() -> Sim {
             },
         ],
         seed: Some(42),
+        ticker: true,
     })
     .await
 }
