@@ -8,7 +8,7 @@ use axum::body::Body as AxumBody;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{MethodRouter, any, get};
 use shared::{Config, Deps, Secrets};
 use verify_sim::{Account, SimConfig, Simulator};
 
@@ -76,11 +76,11 @@ pub async fn start(
             "/openapi.yaml",
             get(|| async { ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI) }),
         )
-        .route("/request", any(call_request))
-        .route("/check", any(call_check))
-        .route("/cancel", any(call_cancel))
-        .route("/search", any(call_search))
-        .route("/control", any(call_control))
+        .route("/request", handler(Function::Request))
+        .route("/check", handler(Function::Check))
+        .route("/cancel", handler(Function::Cancel))
+        .route("/search", handler(Function::Search))
+        .route("/control", handler(Function::Control))
         .with_state(deps);
     if let Some(sim) = &simulator {
         app = app.fallback_service(sim.router());
@@ -98,22 +98,13 @@ pub async fn start(
     })
 }
 
-type AppState = State<std::sync::Arc<Deps>>;
+type SharedDeps = std::sync::Arc<Deps>;
 
-async fn call_request(State(d): AppState, req: Request) -> Response {
-    invoke(Function::Request, &d, req).await
-}
-async fn call_check(State(d): AppState, req: Request) -> Response {
-    invoke(Function::Check, &d, req).await
-}
-async fn call_cancel(State(d): AppState, req: Request) -> Response {
-    invoke(Function::Cancel, &d, req).await
-}
-async fn call_search(State(d): AppState, req: Request) -> Response {
-    invoke(Function::Search, &d, req).await
-}
-async fn call_control(State(d): AppState, req: Request) -> Response {
-    invoke(Function::Control, &d, req).await
+/// Every method goes to the handler, which answers 405 (or a CORS preflight) itself.
+fn handler(f: Function) -> MethodRouter<SharedDeps> {
+    any(
+        move |State(deps): State<SharedDeps>, req: Request| async move { invoke(f, &deps, req).await },
+    )
 }
 
 /// Runs a Lambda handler on an axum request, as API Gateway would hand it over.

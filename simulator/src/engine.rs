@@ -133,6 +133,12 @@ struct Verification {
     state: State,
 }
 
+impl Verification {
+    fn pin_expired(&self, at: i64) -> bool {
+        at - self.pin_at >= self.pin_expiry * 1000
+    }
+}
+
 /// A Verify JSON response: always HTTP 200 with a string `status`.
 pub type Reply = Value;
 
@@ -428,22 +434,22 @@ impl Engine {
     fn fire_next(&mut self, id: &str, at: i64) {
         let event_id = format!("{:016X}", self.next_event_seq);
         self.next_event_seq += 1;
-        let fresh_pin = self
-            .requests
-            .get(id)
-            .filter(|v| at - v.pin_at >= v.pin_expiry * 1000 && v.custom_pin.is_none())
-            .map(|v| v.code_length);
-        let fresh_pin = fresh_pin.map(|len| self.random_pin(len));
+        // Past pin_expiry the next event renews the PIN (a custom PIN keeps its value but
+        // gets a new validity window), and the wrong-attempt count starts again.
+        let renew = match self.requests.get(id) {
+            Some(v) if v.pin_expired(at) => Some(v.custom_pin.is_none().then_some(v.code_length)),
+            Some(_) => None,
+            None => return,
+        };
+        let new_pin = renew.flatten().map(|len| self.random_pin(len));
         let seq = self.next_message_seq;
         let Some(v) = self.requests.get_mut(id) else {
             return;
         };
-        if let Some(pin) = fresh_pin {
-            v.pin = pin;
-            v.pin_at = at;
-            v.wrong = 0;
-        } else if at - v.pin_at >= v.pin_expiry * 1000 {
-            // A custom PIN never changes, but its validity window restarts.
+        if renew.is_some() {
+            if let Some(pin) = new_pin {
+                v.pin = pin;
+            }
             v.pin_at = at;
             v.wrong = 0;
         }
@@ -555,8 +561,7 @@ impl Engine {
         if v.api_key != account.api_key || v.state != State::InProgress {
             return not_found();
         }
-        let pin_live = now - v.pin_at < v.pin_expiry * 1000;
-        let valid = pin_live && v.pin == code;
+        let valid = !v.pin_expired(now) && v.pin == code;
         v.checks.push(CheckRecord {
             at: now,
             code: code.to_string(),

@@ -208,7 +208,7 @@ fn answer(
             Op::Control => engine.control(&params, now),
         }
     };
-    verify_json(&reply)
+    verify_json(reply)
 }
 
 fn collect_params(headers: &HeaderMap, query: &str, body: &[u8]) -> Result<Params, ()> {
@@ -290,18 +290,13 @@ fn fault_response(f: &Fault) -> Option<Response> {
         if s == "7" {
             body["network"] = json!("310260");
         }
-        verify_json(&body)
+        verify_json(body)
     })
 }
 
 /// Verify's JSON responses: HTTP 200, `application/json` without charset, gateway headers.
-fn verify_json(body: &Value) -> Response {
-    let mut r = (StatusCode::OK, body.to_string()).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    secure(r)
+fn verify_json(body: Value) -> Response {
+    secure(sim_json(StatusCode::OK, body))
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response {
