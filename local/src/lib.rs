@@ -9,7 +9,7 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, any, get};
-use shared::{Config, Deps, Secrets};
+use shared::{Config, Deps, Endpoint, Secrets};
 use verify_sim::{Account, SimConfig, Simulator};
 
 /// The credentials the embedded simulator accepts (they never leave this machine).
@@ -18,15 +18,6 @@ pub const SIM_SECRET: &str = "local-secret";
 const MAX_BODY: usize = 64 * 1024;
 const PAGE: &str = include_str!("page.html");
 const OPENAPI: &str = include_str!("../../openapi.yaml");
-
-#[derive(Clone, Copy)]
-enum Function {
-    Request,
-    Check,
-    Cancel,
-    Search,
-    Control,
-}
 
 pub enum Upstream {
     /// The embedded simulator, served on the same port under `/verify/*` and `/_sim/*`.
@@ -76,11 +67,11 @@ pub async fn start(
             "/openapi.yaml",
             get(|| async { ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI) }),
         )
-        .route("/request", handler(Function::Request))
-        .route("/check", handler(Function::Check))
-        .route("/cancel", handler(Function::Cancel))
-        .route("/search", handler(Function::Search))
-        .route("/control", handler(Function::Control))
+        .route("/request", route::<request::Start>())
+        .route("/check", route::<check::Check>())
+        .route("/cancel", route::<cancel::Cancel>())
+        .route("/search", route::<search::Search>())
+        .route("/control", route::<control::Control>())
         .with_state(deps);
     if let Some(sim) = &simulator {
         app = app.fallback_service(sim.router());
@@ -100,15 +91,13 @@ pub async fn start(
 
 type SharedDeps = std::sync::Arc<Deps>;
 
-/// Every method goes to the handler, which answers 405 (or a CORS preflight) itself.
-fn handler(f: Function) -> MethodRouter<SharedDeps> {
-    any(
-        move |State(deps): State<SharedDeps>, req: Request| async move { invoke(f, &deps, req).await },
-    )
+/// Every method goes to the endpoint, which answers 405 (or a CORS preflight) itself.
+fn route<E: Endpoint + 'static>() -> MethodRouter<SharedDeps> {
+    any(|State(deps): State<SharedDeps>, req: Request| async move { invoke::<E>(&deps, req).await })
 }
 
-/// Runs a Lambda handler on an axum request, as API Gateway would hand it over.
-async fn invoke(f: Function, deps: &Deps, req: Request) -> Response {
+/// Runs an endpoint on an axum request, as API Gateway would hand it over.
+async fn invoke<E: Endpoint>(deps: &Deps, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
         return (
@@ -120,26 +109,6 @@ async fn invoke(f: Function, deps: &Deps, req: Request) -> Response {
     };
     let lambda_req =
         lambda_http::http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
-    let result = match f {
-        Function::Request => request::handle(lambda_req, deps).await,
-        Function::Check => check::handle(lambda_req, deps).await,
-        Function::Cancel => cancel::handle(lambda_req, deps).await,
-        Function::Search => search::handle(lambda_req, deps).await,
-        Function::Control => control::handle(lambda_req, deps).await,
-    };
-    match result {
-        Ok(resp) => {
-            let (parts, body) = resp.into_parts();
-            Response::from_parts(parts, AxumBody::from(body.as_ref().to_vec()))
-        }
-        Err(e) => {
-            tracing::error!("handler error: {e}");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                [(header::CONTENT_TYPE, "application/json")],
-                r#"{"status":"5","error_text":"internal error"}"#,
-            )
-                .into_response()
-        }
-    }
+    let (parts, body) = shared::serve::<E>(lambda_req, deps).await.into_parts();
+    Response::from_parts(parts, AxumBody::from(body.as_ref().to_vec()))
 }

@@ -10,15 +10,7 @@ async fn main() {
     let env = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
     // The simulator's outbox lines carry PINs and numbers: readable at /_sim/messages, and
     // logged only on request (SIM_LOG_OUTBOX=1), so the proxy's own logs stay clean.
-    let outbox = if env("SIM_LOG_OUTBOX").is_some() {
-        "info"
-    } else {
-        "off"
-    };
-    shared::telemetry::init_with(&format!(
-        "{},verify_sim::outbox={outbox}",
-        shared::telemetry::DEFAULT_FILTER
-    ));
+    shared::log::init_with(env("SIM_LOG_OUTBOX").is_some_and(|v| v == "1"));
     let addr: SocketAddr = match env("LISTEN")
         .unwrap_or_else(|| "127.0.0.1:3000".into())
         .parse()

@@ -46,14 +46,13 @@ async fn every_event_file_gives_its_expected_status() {
             .unwrap_or_else(|e| panic!("{name}: not an API Gateway event: {e}"));
         let t = with_fixture(&manifest["fixture"]).await;
         let resp = match spec["function"].as_str().unwrap() {
-            "request" => request::handle(req, &t.deps).await,
-            "check" => check::handle(req, &t.deps).await,
-            "cancel" => cancel::handle(req, &t.deps).await,
-            "search" => search::handle(req, &t.deps).await,
-            "control" => control::handle(req, &t.deps).await,
+            "request" => shared::serve::<request::Start>(req, &t.deps).await,
+            "check" => shared::serve::<check::Check>(req, &t.deps).await,
+            "cancel" => shared::serve::<cancel::Cancel>(req, &t.deps).await,
+            "search" => shared::serve::<search::Search>(req, &t.deps).await,
+            "control" => shared::serve::<control::Control>(req, &t.deps).await,
             other => panic!("{name}: unknown function {other}"),
-        }
-        .unwrap();
+        };
         assert_eq!(
             resp.status().as_u16() as u64,
             spec["status"].as_u64().unwrap(),

@@ -1,10 +1,11 @@
-//! Deployment configuration, read once per instance from environment variables.
+//! Deployment configuration, read once per instance from environment variables. Imports only
+//! `verify/` (below it): the caller-facing rules that use it live in `caller/`.
 
 use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::test_numbers::TestNumbers;
+use crate::verify::TestNumbers;
 
 /// Real Verify by default; the local server and tests point this at the simulator.
 pub const DEFAULT_BASE_URL: &str = "https://api.nexmo.com";

@@ -3,9 +3,9 @@
 
 use thiserror::Error;
 
-use crate::client::VerifyClient;
 use crate::config::{Config, ConfigError};
-use crate::secrets::{Secrets, SecretsError};
+use crate::error::SecretsError;
+use crate::verify::{Secrets, VerifyClient};
 
 pub struct Deps {
     pub config: Config,

@@ -1,9 +1,7 @@
-//! Every way a call can fail before or instead of a Verify answer. `response.rs` maps these
-//! to HTTP in one place.
+//! Every way a call can fail before or instead of a Verify answer. What each one means for the
+//! caller (HTTP status, Verify-style `status`) is decided in one place: `caller/status.rs`.
 
 use thiserror::Error;
-
-use crate::secrets::SecretsError;
 
 #[derive(Debug, Error)]
 pub enum UpstreamError {
@@ -15,6 +13,19 @@ pub enum UpstreamError {
     Http(u16),
     #[error("Verify sent a response that is not valid Verify JSON")]
     Malformed,
+}
+
+/// Loading the Vonage credentials failed (the cause is for the log, never for the caller).
+#[derive(Debug, Error)]
+pub enum SecretsError {
+    #[error(
+        "no credentials configured: set VERIFY_API_KEY_PARAM/VERIFY_API_SECRET_PARAM (SSM) or VERIFY_API_KEY/VERIFY_API_SECRET"
+    )]
+    NotConfigured,
+    #[error("SSM parameters not found: {0}")]
+    Missing(String),
+    #[error("SSM request failed: {0}")]
+    Ssm(String),
 }
 
 #[derive(Debug, Error)]
@@ -50,23 +61,6 @@ impl ProxyError {
         Self::Invalid {
             param,
             reason: reason.into(),
-        }
-    }
-
-    /// (HTTP status, Verify-style `status` for clients that only read that field).
-    pub fn statuses(&self) -> (u16, &'static str) {
-        match self {
-            Self::MethodNotAllowed(_) => (405, "3"),
-            Self::UnsupportedMediaType(_) => (415, "3"),
-            Self::PayloadTooLarge(_) => (413, "3"),
-            Self::MalformedBody(_) => (400, "3"),
-            Self::Missing(_) => (400, "2"),
-            Self::Invalid { .. } | Self::NotAllowed(_) => (400, "3"),
-            Self::TooManyIds => (400, "18"),
-            Self::DestinationNotAllowed => (403, "15"),
-            Self::Secrets(_) => (500, "5"),
-            Self::Upstream(UpstreamError::Timeout) => (504, "5"),
-            Self::Upstream(_) => (502, "5"),
         }
     }
 

@@ -1,29 +1,31 @@
-//! Shared by the verify-proxy Lambda functions and the local server: the Verify v1 client,
-//! the Verify-status -> HTTP mapping, request parsing and validation, secrets, logging and
-//! the one handler skeleton every endpoint runs through.
+//! Shared by the verify-proxy Lambda functions and the local server.
+//!
+//! Import rule (nothing imports upward; no loops between modules or folders):
+//!
+//! ```text
+//! error, log  <-  verify/  <-  config  <-  caller/  <-  endpoint, deps
+//! ```
+//!
+//! - `error`: every failure; `log`: JSON logging and masking.
+//! - `verify/`: Vonage's side (values, typed calls, client, secrets, test numbers).
+//! - `config`: this deployment's settings.
+//! - `caller/`: our side of the wire (fields, policy, the one status table, responses).
+//! - `endpoint`: the pipeline each function runs (`Endpoint` + `serve`); `deps`: what it needs.
 
-pub mod client;
+pub mod caller;
 pub mod config;
 pub mod deps;
+pub mod endpoint;
 pub mod error;
-pub mod fields;
-pub mod handler;
-pub mod mask;
-pub mod response;
-pub mod secrets;
-pub mod status;
-pub mod telemetry;
-pub mod test_numbers;
-pub mod types;
-pub mod validate;
+pub mod log;
+pub mod verify;
 
-pub use client::VerifyClient;
+pub use caller::{Fields, Reply};
 pub use config::Config;
 pub use deps::Deps;
+pub use endpoint::{Endpoint, handle, serve};
 pub use error::{ProxyError, UpstreamError};
-pub use fields::Fields;
-pub use handler::{Endpoint, Reply, serve};
-pub use secrets::{Credentials, Secrets};
+pub use verify::{Credentials, Secrets, VerifyClient};
 
 #[cfg(feature = "testing")]
 pub mod testing;

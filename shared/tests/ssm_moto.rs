@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_ssm::config::{BehaviorVersion, Credentials as AwsCredentials, Region};
 use aws_sdk_ssm::types::ParameterType;
 use shared::Secrets;
-use shared::secrets::SecretsError;
+use shared::error::SecretsError;
 
 struct Moto {
     child: Child,

@@ -1,11 +1,9 @@
 //! `POST /cancel {"request_id" | "requestId"}`: cancels a verification (Verify allows it only
 //! between 30 s after the start and the second delivery attempt).
 
-use lambda_http::{Body, Error, Request, Response};
-use shared::error::UpstreamError;
-use shared::types::ControlRequest;
-use shared::validate::{self, Command};
-use shared::{Config, Credentials, Deps, Endpoint, Fields, ProxyError, Reply, VerifyClient};
+use shared::verify::Command;
+use shared::verify::types::ControlRequest;
+use shared::{Config, Endpoint, Fields, ProxyError};
 
 pub struct Cancel;
 
@@ -15,36 +13,21 @@ impl Endpoint for Cancel {
 
     fn parse(fields: &Fields, _config: &Config) -> Result<ControlRequest, ProxyError> {
         Ok(ControlRequest {
-            request_id: validate::required_request_id(fields)?,
+            request_id: fields.request_id()?,
             cmd: Command::Cancel,
         })
     }
-
-    fn local_answer(input: &ControlRequest, config: &Config) -> Option<Reply> {
-        config
-            .test_numbers
-            .control(&input.request_id, input.cmd.as_str())
-    }
-
-    async fn call(
-        input: &ControlRequest,
-        creds: &Credentials,
-        client: &VerifyClient,
-    ) -> Result<Reply, UpstreamError> {
-        client
-            .control(creds, input)
-            .await
-            .map(|r| Reply::from_typed(&r))
-    }
-}
-
-pub async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, Error> {
-    Ok(shared::serve::<Cancel>(req, deps).await)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambda_http::{Body, Request, Response};
+    use shared::Deps;
+
+    async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, std::convert::Infallible> {
+        shared::handle::<Cancel>(req, deps).await
+    }
     use shared::testing::{env, json_of, post_form, post_json};
 
     #[tokio::test]

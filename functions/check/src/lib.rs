@@ -1,11 +1,8 @@
 //! `POST /check {"request_id" | "requestId", "code"}`: checks the code the user typed.
 
-use lambda_http::{Body, Error, Request, Response};
-use shared::error::UpstreamError;
-use shared::types::CheckRequest;
-use shared::{
-    Config, Credentials, Deps, Endpoint, Fields, ProxyError, Reply, VerifyClient, validate,
-};
+use shared::verify::Pin;
+use shared::verify::types::CheckRequest;
+use shared::{Config, Endpoint, Fields, ProxyError};
 
 pub struct Check;
 
@@ -14,34 +11,22 @@ impl Endpoint for Check {
     type Input = CheckRequest;
 
     fn parse(fields: &Fields, _config: &Config) -> Result<CheckRequest, ProxyError> {
-        let request_id = validate::required_request_id(fields)?;
-        let code = validate::code(fields.get(&["code"]).ok_or(ProxyError::Missing("code"))?)?;
-        Ok(CheckRequest { request_id, code })
+        Ok(CheckRequest {
+            request_id: fields.request_id()?,
+            code: Pin::parse(fields.required("code")?)?,
+        })
     }
-
-    fn local_answer(input: &CheckRequest, config: &Config) -> Option<Reply> {
-        config.test_numbers.check(&input.request_id, &input.code)
-    }
-
-    async fn call(
-        input: &CheckRequest,
-        creds: &Credentials,
-        client: &VerifyClient,
-    ) -> Result<Reply, UpstreamError> {
-        client
-            .check(creds, input)
-            .await
-            .map(|r| Reply::from_typed(&r))
-    }
-}
-
-pub async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, Error> {
-    Ok(shared::serve::<Check>(req, deps).await)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambda_http::{Body, Request, Response};
+    use shared::Deps;
+
+    async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, std::convert::Infallible> {
+        shared::handle::<Check>(req, deps).await
+    }
     use serde_json::json;
     use shared::testing::{env, json_of, post_form, post_json};
 
@@ -124,13 +109,16 @@ mod tests {
 
     #[tokio::test]
     async fn test_number_codes_are_checked_locally() {
-        let numbers = shared::test_numbers::TestNumbers::parse("+447700900999:246810").unwrap();
+        let numbers = shared::verify::TestNumbers::parse("+447700900999:246810").unwrap();
         let t = shared::testing::env_with(Config {
             test_numbers: numbers,
             ..Config::default()
         })
         .await;
-        let id = shared::test_numbers::TestNumbers::request_id("447700900999");
+        let id = shared::verify::TestNumbers::request_id(
+            &shared::verify::Number::parse("447700900999").unwrap(),
+        )
+        .to_string();
         let wrong = handle(
             post_json(&json!({"request_id": id, "code": "246811"}).to_string()),
             &t.deps,

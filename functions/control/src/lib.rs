@@ -1,12 +1,9 @@
 //! `POST /control {"request_id", "cmd": "cancel" | "trigger_next_event"}`: Verify's control
 //! call, e.g. "resend now" (trigger_next_event skips the wait before the next attempt).
 
-use lambda_http::{Body, Error, Request, Response};
-use shared::error::UpstreamError;
-use shared::types::ControlRequest;
-use shared::{
-    Config, Credentials, Deps, Endpoint, Fields, ProxyError, Reply, VerifyClient, validate,
-};
+use shared::verify::Command;
+use shared::verify::types::ControlRequest;
+use shared::{Config, Endpoint, Fields, ProxyError};
 
 pub struct Control;
 
@@ -15,36 +12,22 @@ impl Endpoint for Control {
     type Input = ControlRequest;
 
     fn parse(fields: &Fields, _config: &Config) -> Result<ControlRequest, ProxyError> {
-        let request_id = validate::required_request_id(fields)?;
-        let cmd = validate::command(fields.get(&["cmd"]))?;
-        Ok(ControlRequest { request_id, cmd })
+        Ok(ControlRequest {
+            request_id: fields.request_id()?,
+            cmd: Command::parse(fields.get(&["cmd"]))?,
+        })
     }
-
-    fn local_answer(input: &ControlRequest, config: &Config) -> Option<Reply> {
-        config
-            .test_numbers
-            .control(&input.request_id, input.cmd.as_str())
-    }
-
-    async fn call(
-        input: &ControlRequest,
-        creds: &Credentials,
-        client: &VerifyClient,
-    ) -> Result<Reply, UpstreamError> {
-        client
-            .control(creds, input)
-            .await
-            .map(|r| Reply::from_typed(&r))
-    }
-}
-
-pub async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, Error> {
-    Ok(shared::serve::<Control>(req, deps).await)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambda_http::{Body, Request, Response};
+    use shared::Deps;
+
+    async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, std::convert::Infallible> {
+        shared::handle::<Control>(req, deps).await
+    }
     use serde_json::json;
     use shared::testing::{env, json_of, post_json};
 

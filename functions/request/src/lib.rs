@@ -1,11 +1,9 @@
 //! `POST /request {"number"}`: starts a verification (SMS, then voice, per the workflow).
 
-use lambda_http::{Body, Error, Request, Response};
-use shared::error::UpstreamError;
-use shared::types::StartRequest;
-use shared::{
-    Config, Credentials, Deps, Endpoint, Fields, ProxyError, Reply, VerifyClient, validate,
-};
+use shared::caller::policy;
+use shared::verify::Number;
+use shared::verify::types::StartRequest;
+use shared::{Config, Endpoint, Fields, ProxyError};
 
 pub struct Start;
 
@@ -14,46 +12,26 @@ impl Endpoint for Start {
     type Input = StartRequest;
 
     fn parse(fields: &Fields, config: &Config) -> Result<StartRequest, ProxyError> {
-        let number = fields
-            .get(&["number"])
-            .ok_or(ProxyError::Missing("number"))?;
-        let number = validate::number(number)?;
-        validate::destination(&number, config)?;
+        let number = Number::parse(fields.required("number")?)?;
+        policy::destination(&number, config)?;
         Ok(StartRequest {
             number,
-            brand: validate::brand(fields, config)?,
+            brand: policy::brand(fields, config)?,
             sender_id: config.sender_id.clone(),
-            options: validate::options(fields, config)?,
+            options: policy::options(fields, config)?,
         })
     }
-
-    fn number(input: &StartRequest) -> Option<&str> {
-        Some(&input.number)
-    }
-
-    fn local_answer(input: &StartRequest, config: &Config) -> Option<Reply> {
-        config.test_numbers.start(&input.number)
-    }
-
-    async fn call(
-        input: &StartRequest,
-        creds: &Credentials,
-        client: &VerifyClient,
-    ) -> Result<Reply, UpstreamError> {
-        client
-            .request(creds, input)
-            .await
-            .map(|r| Reply::from_typed(&r))
-    }
-}
-
-pub async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, Error> {
-    Ok(shared::serve::<Start>(req, deps).await)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambda_http::{Body, Request, Response};
+    use shared::Deps;
+
+    async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, std::convert::Infallible> {
+        shared::handle::<Start>(req, deps).await
+    }
     use serde_json::json;
     use shared::testing::{env, env_with, json_of, post, post_form, post_json};
 
@@ -160,7 +138,7 @@ mod tests {
 
     #[tokio::test]
     async fn test_numbers_never_reach_upstream() {
-        let numbers = shared::test_numbers::TestNumbers::parse("+447700900999:246810").unwrap();
+        let numbers = shared::verify::TestNumbers::parse("+447700900999:246810").unwrap();
         let t = env_with(Config {
             test_numbers: numbers,
             ..Config::default()
@@ -288,7 +266,7 @@ mod tests {
             if ["4", "8", "9", "20"].contains(&status) {
                 assert_eq!(
                     body["error_text"],
-                    shared::response::ACCOUNT_PROBLEM_TEXT,
+                    shared::caller::response::ACCOUNT_PROBLEM_TEXT,
                     "upstream text not echoed"
                 );
             }

@@ -1,12 +1,13 @@
 //! Lambda entry point for `POST /request`.
 
 use lambda_http::{Error, run, service_fn};
+use request::Start;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
+    shared::log::init();
     // Built once per instance: warm invocations reuse the connection pool and cached secrets.
     let deps = shared::Deps::from_env().await?;
     let deps = &deps;
-    run(service_fn(move |req| request::handle(req, deps))).await
+    run(service_fn(move |req| shared::handle::<Start>(req, deps))).await
 }

@@ -1,12 +1,8 @@
 //! `POST /search {"request_id"} | {"request_ids": [..up to 10]}`: status and history of
-//! verifications. The number is masked and typed codes removed (see `SearchRecord::redacted`).
+//! verifications. The number is masked and typed codes removed (by `Call for SearchRequest`).
 
-use lambda_http::{Body, Error, Request, Response};
-use shared::error::UpstreamError;
-use shared::types::SearchRequest;
-use shared::{
-    Config, Credentials, Deps, Endpoint, Fields, ProxyError, Reply, VerifyClient, validate,
-};
+use shared::verify::types::SearchRequest;
+use shared::{Config, Endpoint, Fields, ProxyError};
 
 pub struct Search;
 
@@ -16,29 +12,20 @@ impl Endpoint for Search {
 
     fn parse(fields: &Fields, _config: &Config) -> Result<SearchRequest, ProxyError> {
         Ok(SearchRequest {
-            request_ids: validate::search_ids(fields)?,
+            request_ids: fields.search_ids()?,
         })
     }
-
-    async fn call(
-        input: &SearchRequest,
-        creds: &Credentials,
-        client: &VerifyClient,
-    ) -> Result<Reply, UpstreamError> {
-        client
-            .search(creds, input)
-            .await
-            .map(|r| Reply::from_typed(&r.redacted()))
-    }
-}
-
-pub async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, Error> {
-    Ok(shared::serve::<Search>(req, deps).await)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambda_http::{Body, Request, Response};
+    use shared::Deps;
+
+    async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, std::convert::Infallible> {
+        shared::handle::<Search>(req, deps).await
+    }
     use serde_json::json;
     use shared::testing::{env, json_of, post_form, post_json};
 

@@ -1,12 +1,13 @@
 //! Lambda entry point for `POST /search`.
 
 use lambda_http::{Error, run, service_fn};
+use search::Search;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
+    shared::log::init();
     // Built once per instance: warm invocations reuse the connection pool and cached secrets.
     let deps = shared::Deps::from_env().await?;
     let deps = &deps;
-    run(service_fn(move |req| search::handle(req, deps))).await
+    run(service_fn(move |req| shared::handle::<Search>(req, deps))).await
 }

@@ -3,13 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::validate::Command;
+use crate::log::mask_number;
+use crate::verify::values::{Command, Number, Pin, RequestId};
 
 /// A verification to start (`/verify/json`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StartRequest {
-    /// E.164 digits, validated.
-    pub number: String,
+    pub number: Number,
     pub brand: String,
     pub sender_id: Option<String>,
     /// Validated pass-through options (code_length, pin_expiry, next_event_wait, workflow_id, lg).
@@ -18,19 +18,19 @@ pub struct StartRequest {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckRequest {
-    pub request_id: String,
-    pub code: String,
+    pub request_id: RequestId,
+    pub code: Pin,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ControlRequest {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub cmd: Command,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchRequest {
-    pub request_ids: Vec<String>,
+    pub request_ids: Vec<RequestId>,
 }
 
 pub trait HasStatus {
@@ -169,7 +169,7 @@ impl SearchRecord {
     /// What callers get: the number masked and the codes users typed removed, so a leaked
     /// request_id is no phone-number or PIN oracle.
     pub fn redacted(mut self) -> Self {
-        self.number = self.number.map(|n| crate::mask::number(&n));
+        self.number = self.number.map(|n| mask_number(&n));
         if let Some(checks) = self.checks.as_mut() {
             for c in checks {
                 c.code = None;

@@ -5,8 +5,9 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use thiserror::Error;
 use tokio::sync::Mutex;
+
+pub use crate::error::SecretsError;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
@@ -22,18 +23,6 @@ impl fmt::Debug for Credentials {
             .field("api_secret", &"<redacted>")
             .finish()
     }
-}
-
-#[derive(Debug, Error)]
-pub enum SecretsError {
-    #[error(
-        "no credentials configured: set VERIFY_API_KEY_PARAM/VERIFY_API_SECRET_PARAM (SSM) or VERIFY_API_KEY/VERIFY_API_SECRET"
-    )]
-    NotConfigured,
-    #[error("SSM parameters not found: {0}")]
-    Missing(String),
-    #[error("SSM request failed: {0}")]
-    Ssm(String),
 }
 
 enum Source {

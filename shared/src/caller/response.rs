@@ -1,13 +1,30 @@
-//! Turning an upstream reply or a `ProxyError` into our HTTP response: the one place where
-//! statuses are mapped (through `status::TABLE`) and headers are set.
+//! Turning an upstream reply or a `ProxyError` into our HTTP response (statuses come from
+//! `status.rs`); the one place where headers are set.
 
 use lambda_http::{Body, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::caller::status;
 use crate::config::Config;
 use crate::error::ProxyError;
-use crate::handler::Reply;
-use crate::status;
+use crate::verify::types::HasStatus;
+
+/// An answer for the caller: Verify's `status` (which decides the HTTP status) and the JSON.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub verify_status: String,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn from_typed<T: Serialize + HasStatus>(typed: &T) -> Self {
+        Self {
+            verify_status: typed.status().to_string(),
+            body: serde_json::to_value(typed).unwrap_or(Value::Null),
+        }
+    }
+}
 
 /// What callers see instead of Verify's text when our own account is the problem.
 pub const ACCOUNT_PROBLEM_TEXT: &str =
@@ -25,7 +42,7 @@ pub fn from_reply(mut reply: Reply, config: &Config) -> Response<Body> {
 }
 
 pub fn from_error(err: &ProxyError, config: &Config) -> Response<Body> {
-    let (http, verify_status) = err.statuses();
+    let (http, verify_status) = status::for_error(err);
     let body = json!({ "status": verify_status, "error_text": err.to_string() });
     let mut resp = build(http, &body, config, None);
     if http == 405

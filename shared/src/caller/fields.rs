@@ -1,9 +1,16 @@
 //! The caller's parameters, from a JSON object or an HTML form (the web tutorials post
-//! forms), with limits on size and content type enforced before anything else.
+//! forms), with limits on size and content type enforced before anything else, and the
+//! request-id lookups every endpoint but `/request` shares.
 
 use serde_json::Value;
 
 use crate::error::ProxyError;
+use crate::verify::RequestId;
+
+/// Both spellings the Node proxy's clients use.
+pub const REQUEST_ID: &[&str] = &["request_id", "requestId"];
+pub const REQUEST_IDS: &[&str] = &["request_ids", "requestIds"];
+pub const MAX_SEARCH_IDS: usize = 10;
 
 #[derive(Debug, Default, Clone)]
 pub struct Fields {
@@ -95,6 +102,43 @@ impl Fields {
     }
 }
 
+impl Fields {
+    /// A mandatory text field.
+    pub fn required(&self, name: &'static str) -> Result<&str, ProxyError> {
+        self.get(&[name]).ok_or(ProxyError::Missing(name))
+    }
+
+    /// The request id of a check/cancel/control call, under `request_id` or `requestId`.
+    pub fn request_id(&self) -> Result<RequestId, ProxyError> {
+        RequestId::parse(
+            self.get(REQUEST_ID)
+                .ok_or(ProxyError::Missing("request_id"))?,
+        )
+    }
+
+    /// Search ids: `request_id`, or 1 to 10 `request_ids` (a JSON array, repeated form fields
+    /// or a comma-separated string).
+    pub fn search_ids(&self) -> Result<Vec<RequestId>, ProxyError> {
+        if let Some(one) = self.get(REQUEST_ID) {
+            return Ok(vec![RequestId::parse(one)?]);
+        }
+        let ids: Vec<&str> = self
+            .all(REQUEST_IDS)
+            .into_iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect();
+        if ids.is_empty() {
+            return Err(ProxyError::Missing("request_id"));
+        }
+        if ids.len() > MAX_SEARCH_IDS {
+            return Err(ProxyError::TooManyIds);
+        }
+        ids.into_iter().map(RequestId::parse).collect()
+    }
+}
+
 fn scalar(v: Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s),
@@ -167,6 +211,41 @@ mod tests {
             Fields::parse(None, b"a=1", 100).unwrap().get(&["a"]),
             Some("1")
         );
+    }
+
+    #[test]
+    fn search_id_rules() {
+        let id = "abcdef0123456789abcdef0123456789";
+        let many: Vec<(&str, &str)> = (0..11).map(|_| ("request_ids", id)).collect();
+        assert!(matches!(
+            Fields::from_pairs(&many).search_ids(),
+            Err(ProxyError::TooManyIds)
+        ));
+        assert_eq!(
+            Fields::from_pairs(&many[..10]).search_ids().unwrap().len(),
+            10
+        );
+        let csv = format!("{id},{id}");
+        assert_eq!(
+            Fields::from_pairs(&[("requestIds", &csv)])
+                .search_ids()
+                .unwrap()
+                .len(),
+            2
+        );
+        let one = Fields::from_pairs(&[("requestId", id), ("request_ids", "x")])
+            .search_ids()
+            .unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].as_str(), id);
+        assert!(matches!(
+            Fields::default().search_ids(),
+            Err(ProxyError::Missing(_))
+        ));
+        assert!(matches!(
+            Fields::from_pairs(&[("code", "1234")]).request_id(),
+            Err(ProxyError::Missing("request_id"))
+        ));
     }
 
     #[test]

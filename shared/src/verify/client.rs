@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use crate::error::UpstreamError;
-use crate::secrets::Credentials;
-use crate::types::{
+use crate::verify::secrets::Credentials;
+use crate::verify::types::{
     CheckRequest, CheckResponse, ControlRequest, ControlResponse, SearchRequest, SearchResponse,
     StartRequest, StartResponse,
 };
@@ -35,13 +35,13 @@ impl VerifyClient {
 
     /// Starts a verification. Never retried: a retry after a lost answer could send a
     /// second SMS (and the first may already be in flight).
-    pub async fn request(
+    pub(crate) async fn start(
         &self,
         creds: &Credentials,
         req: &StartRequest,
     ) -> Result<StartResponse, UpstreamError> {
         let mut form = vec![
-            ("number", req.number.as_str()),
+            ("number", req.number.digits()),
             ("brand", req.brand.as_str()),
         ];
         if let Some(s) = &req.sender_id {
@@ -52,7 +52,7 @@ impl VerifyClient {
     }
 
     /// Checks a code. Not retried: a repeated wrong code would count twice.
-    pub async fn check(
+    pub(crate) async fn check(
         &self,
         creds: &Credentials,
         req: &CheckRequest,
@@ -60,13 +60,16 @@ impl VerifyClient {
         self.post(
             "/verify/check/json",
             creds,
-            &[("request_id", &req.request_id), ("code", &req.code)],
+            &[
+                ("request_id", req.request_id.as_str()),
+                ("code", req.code.expose()),
+            ],
         )
         .await
     }
 
     /// Cancel or trigger the next event. Not retried: a repeated trigger sends another message.
-    pub async fn control(
+    pub(crate) async fn control(
         &self,
         creds: &Credentials,
         req: &ControlRequest,
@@ -74,17 +77,21 @@ impl VerifyClient {
         self.post(
             "/verify/control/json",
             creds,
-            &[("request_id", &req.request_id), ("cmd", req.cmd.as_str())],
+            &[
+                ("request_id", req.request_id.as_str()),
+                ("cmd", req.cmd.as_str()),
+            ],
         )
         .await
     }
 
     /// Searches 1 to 10 requests. Read-only, so retried once on a transport error or 5xx.
-    pub async fn search(
+    pub(crate) async fn search(
         &self,
         creds: &Credentials,
         req: &SearchRequest,
     ) -> Result<SearchResponse, UpstreamError> {
+        // Search is read-only; `Call` for `SearchRequest` redacts what it returns.
         let form: Vec<(&str, &str)> = match req.request_ids.as_slice() {
             [one] => vec![("request_id", one.as_str())],
             many => many.iter().map(|id| ("request_ids", id.as_str())).collect(),

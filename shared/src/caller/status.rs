@@ -1,6 +1,9 @@
-//! Verify v1 answers every business outcome with HTTP 200 and a string `status`. Our API
-//! answers with a meaningful HTTP status instead. This table is the one place that decides,
-//! with the reason for each row (the README reproduces it).
+//! The one place that decides what HTTP status (and Verify-style `status`) a caller gets:
+//! for every Verify status (v1 answers every business outcome with HTTP 200 and a string
+//! `status`; our API answers with a meaningful HTTP status instead), with the reason for each
+//! row (the README reproduces it), and for every `ProxyError`.
+
+use crate::error::{ProxyError, UpstreamError};
 
 pub struct Mapping {
     pub verify: &'static str,
@@ -146,9 +149,42 @@ pub fn is_account_problem(verify_status: &str) -> bool {
     ACCOUNT_PROBLEMS.contains(&verify_status)
 }
 
+/// (HTTP status, Verify-style `status` for clients that only read that field) of an error
+/// raised before or instead of a Verify answer.
+pub fn for_error(e: &ProxyError) -> (u16, &'static str) {
+    match e {
+        ProxyError::MethodNotAllowed(_) => (405, "3"),
+        ProxyError::UnsupportedMediaType(_) => (415, "3"),
+        ProxyError::PayloadTooLarge(_) => (413, "3"),
+        ProxyError::MalformedBody(_) => (400, "3"),
+        ProxyError::Missing(_) => (400, "2"),
+        ProxyError::Invalid { .. } | ProxyError::NotAllowed(_) => (400, "3"),
+        ProxyError::TooManyIds => (400, "18"),
+        ProxyError::DestinationNotAllowed => (403, "15"),
+        ProxyError::Secrets(_) => (500, "5"),
+        ProxyError::Upstream(UpstreamError::Timeout) => (504, "5"),
+        ProxyError::Upstream(_) => (502, "5"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_map_to_http() {
+        assert_eq!(for_error(&ProxyError::Missing("number")), (400, "2"));
+        assert_eq!(for_error(&ProxyError::TooManyIds), (400, "18"));
+        assert_eq!(for_error(&ProxyError::DestinationNotAllowed), (403, "15"));
+        assert_eq!(
+            for_error(&ProxyError::Upstream(UpstreamError::Timeout)),
+            (504, "5")
+        );
+        assert_eq!(
+            for_error(&ProxyError::Upstream(UpstreamError::Malformed)),
+            (502, "5")
+        );
+    }
 
     #[test]
     fn table_rows_as_specified() {

@@ -1,0 +1,11 @@
+//! Our side of the wire: reading what the caller sent, this deployment's policy on it, and
+//! what the caller gets back (the one status table, the response). Imports `config`,
+//! `verify/`, `error` and `log`; nothing above it.
+
+pub mod fields;
+pub mod policy;
+pub mod response;
+pub mod status;
+
+pub use fields::Fields;
+pub use response::Reply;

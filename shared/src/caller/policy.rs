@@ -1,0 +1,178 @@
+//! This deployment's policy on what callers may ask for: destinations (calling-code allow and
+//! deny lists), the brand, and Verify's request options. Values are already parsed
+//! (`verify::values`); this decides whether they are allowed here.
+
+use crate::caller::fields::Fields;
+use crate::config::{Config, OPTIONS};
+use crate::error::ProxyError;
+use crate::verify::Number;
+
+/// The deployment's calling-code allowlist and denylist. E.164 calling codes are a prefix code,
+/// so a prefix match on the digits is exact; denylist prefixes may be longer (a premium range).
+pub fn destination(number: &Number, config: &Config) -> Result<(), ProxyError> {
+    let digits = number.digits();
+    let starts = |codes: &[String]| codes.iter().any(|c| digits.starts_with(c.as_str()));
+    if (!config.allowed_calling_codes.is_empty() && !starts(&config.allowed_calling_codes))
+        || starts(&config.denied_calling_codes)
+    {
+        return Err(ProxyError::DestinationNotAllowed);
+    }
+    Ok(())
+}
+
+/// The brand for the SMS text: the configured one, or the caller's when the deployment
+/// allows overriding it.
+pub fn brand(fields: &Fields, config: &Config) -> Result<String, ProxyError> {
+    match fields.get(&["brand"]) {
+        None => Ok(config.brand.clone()),
+        Some(_) if !config.allow_brand_override => Err(ProxyError::NotAllowed("brand".into())),
+        Some(b) if b.chars().count() > 18 => {
+            Err(ProxyError::invalid("brand", "at most 18 characters"))
+        }
+        Some(b) if b.chars().any(char::is_control) => {
+            Err(ProxyError::invalid("brand", "control characters"))
+        }
+        Some(b) => Ok(b.to_string()),
+    }
+}
+
+/// Optional Verify request options the caller sent, each checked against the deployment's
+/// allowlist and Verify's own limits; configured defaults fill the rest.
+pub fn options(
+    fields: &Fields,
+    config: &Config,
+) -> Result<Vec<(&'static str, String)>, ProxyError> {
+    let mut out = Vec::new();
+    for &name in OPTIONS {
+        let Some(value) = fields.get(&[name]) else {
+            continue;
+        };
+        if !config.option_allowed(name) {
+            return Err(ProxyError::NotAllowed(name.to_string()));
+        }
+        let (ok, reason) = match name {
+            "code_length" => (matches!(value, "4" | "6"), "4 or 6"),
+            "pin_expiry" => (int_in(value, 60, 3600), "60 to 3600 seconds"),
+            "next_event_wait" => (int_in(value, 60, 900), "60 to 900 seconds"),
+            "workflow_id" => (int_in(value, 1, 7), "1 to 7"),
+            _ => (locale(value), "a locale such as en-gb"),
+        };
+        if !ok {
+            return Err(ProxyError::invalid(name, reason));
+        }
+        out.push((name, value.to_string()));
+    }
+    for (name, default) in [
+        ("workflow_id", &config.workflow_id),
+        ("code_length", &config.code_length),
+    ] {
+        if let Some(d) = default
+            && !out.iter().any(|(n, _)| *n == name)
+        {
+            out.push((name, d.clone()));
+        }
+    }
+    Ok(out)
+}
+
+fn int_in(v: &str, lo: u32, hi: u32) -> bool {
+    v.len() <= 5
+        && v.bytes().all(|b| b.is_ascii_digit())
+        && v.parse::<u32>().is_ok_and(|n| (lo..=hi).contains(&n))
+}
+
+fn locale(v: &str) -> bool {
+    let Some((lang, region)) = v.split_once('-') else {
+        return false;
+    };
+    (2..=3).contains(&lang.len())
+        && region.len() == 2
+        && lang
+            .bytes()
+            .chain(region.bytes())
+            .all(|b| b.is_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> Number {
+        Number::parse(s).unwrap()
+    }
+
+    #[test]
+    fn destinations() {
+        let open = Config::default();
+        assert!(destination(&n("447700900000"), &open).is_ok());
+        let uk_fr = Config {
+            allowed_calling_codes: vec!["44".into(), "33".into()],
+            denied_calling_codes: vec!["3375".into()],
+            ..Config::default()
+        };
+        assert!(destination(&n("447700900000"), &uk_fr).is_ok());
+        assert!(destination(&n("33612345678"), &uk_fr).is_ok());
+        assert!(matches!(
+            destination(&n("14155550100"), &uk_fr),
+            Err(ProxyError::DestinationNotAllowed)
+        ));
+        let deny = Config {
+            denied_calling_codes: vec!["882".into(), "7".into()],
+            ..Config::default()
+        };
+        assert!(destination(&n("88212345678"), &deny).is_err());
+        assert!(destination(&n("79161234567"), &deny).is_err());
+        assert!(destination(&n("447700900000"), &deny).is_ok());
+    }
+
+    #[test]
+    fn options_follow_the_allowlist() {
+        let closed = Config::default();
+        let f = Fields::from_pairs(&[("code_length", "6")]);
+        assert!(matches!(
+            options(&f, &closed),
+            Err(ProxyError::NotAllowed(_))
+        ));
+        let open = Config {
+            allowed_options: vec!["code_length".into(), "lg".into()],
+            ..Config::default()
+        };
+        assert_eq!(
+            options(&f, &open).unwrap(),
+            vec![("code_length", "6".to_string())]
+        );
+        assert!(options(&Fields::from_pairs(&[("code_length", "5")]), &open).is_err());
+        assert!(options(&Fields::from_pairs(&[("lg", "en_us")]), &open).is_err());
+        assert!(options(&Fields::from_pairs(&[("lg", "yue-cn")]), &open).is_ok());
+        let defaults = Config {
+            workflow_id: Some("6".into()),
+            ..Config::default()
+        };
+        assert_eq!(
+            options(&Fields::default(), &defaults).unwrap(),
+            vec![("workflow_id", "6".to_string())]
+        );
+    }
+
+    #[test]
+    fn brand_override() {
+        let c = Config::default();
+        assert_eq!(brand(&Fields::default(), &c).unwrap(), "verify-proxy");
+        assert!(brand(&Fields::from_pairs(&[("brand", "X")]), &c).is_err());
+        let open = Config {
+            allow_brand_override: true,
+            ..Config::default()
+        };
+        assert_eq!(
+            brand(&Fields::from_pairs(&[("brand", "X")]), &open).unwrap(),
+            "X"
+        );
+        assert!(
+            brand(
+                &Fields::from_pairs(&[("brand", "ABCDEFGHIJKLMNOPQRS")]),
+                &open
+            )
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,107 @@
+//! What each typed request does: its upstream call and its test-number answer, in one place,
+//! so an endpoint only parses its input (and search redaction cannot be forgotten).
+
+use std::future::Future;
+
+use serde::Serialize;
+
+use crate::error::UpstreamError;
+use crate::verify::client::VerifyClient;
+use crate::verify::secrets::Credentials;
+use crate::verify::test_numbers::TestNumbers;
+use crate::verify::types::{
+    CheckRequest, CheckResponse, ControlRequest, ControlResponse, HasStatus, SearchRequest,
+    SearchResponse, StartRequest, StartResponse,
+};
+use crate::verify::values::Number;
+
+pub trait Call: Send + Sync {
+    type Response: Serialize + HasStatus + Send;
+
+    /// The phone number involved, if any (logged masked).
+    fn number(&self) -> Option<&Number> {
+        None
+    }
+
+    /// An answer given without calling Verify (configured test numbers); `None` normally.
+    fn test_answer(&self, numbers: &TestNumbers) -> Option<Self::Response>;
+
+    fn send(
+        &self,
+        client: &VerifyClient,
+        creds: &Credentials,
+    ) -> impl Future<Output = Result<Self::Response, UpstreamError>> + Send;
+}
+
+impl Call for StartRequest {
+    type Response = StartResponse;
+
+    fn number(&self) -> Option<&Number> {
+        Some(&self.number)
+    }
+
+    fn test_answer(&self, numbers: &TestNumbers) -> Option<StartResponse> {
+        numbers.start(&self.number)
+    }
+
+    async fn send(
+        &self,
+        client: &VerifyClient,
+        creds: &Credentials,
+    ) -> Result<StartResponse, UpstreamError> {
+        client.start(creds, self).await
+    }
+}
+
+impl Call for CheckRequest {
+    type Response = CheckResponse;
+
+    fn test_answer(&self, numbers: &TestNumbers) -> Option<CheckResponse> {
+        numbers.check(&self.request_id, &self.code)
+    }
+
+    async fn send(
+        &self,
+        client: &VerifyClient,
+        creds: &Credentials,
+    ) -> Result<CheckResponse, UpstreamError> {
+        client.check(creds, self).await
+    }
+}
+
+impl Call for ControlRequest {
+    type Response = ControlResponse;
+
+    fn test_answer(&self, numbers: &TestNumbers) -> Option<ControlResponse> {
+        numbers.control(&self.request_id, self.cmd)
+    }
+
+    async fn send(
+        &self,
+        client: &VerifyClient,
+        creds: &Credentials,
+    ) -> Result<ControlResponse, UpstreamError> {
+        client.control(creds, self).await
+    }
+}
+
+impl Call for SearchRequest {
+    type Response = SearchResponse;
+
+    /// Test verifications are not searchable: their ids go upstream, which knows none of them.
+    fn test_answer(&self, _numbers: &TestNumbers) -> Option<SearchResponse> {
+        None
+    }
+
+    /// The number masked and typed codes removed: a leaked request_id is no oracle.
+    async fn send(
+        &self,
+        client: &VerifyClient,
+        creds: &Credentials,
+    ) -> Result<SearchResponse, UpstreamError> {
+        client
+            .search(creds, self)
+            .await
+            .map(SearchResponse::redacted)
+    }
+}

@@ -1,0 +1,16 @@
+//! Vonage's side of the wire: the values Verify takes, its typed requests and answers, the
+//! client, the credentials, and test numbers. Knows nothing of Lambda or HTTP callers.
+//! Imports only `error` and `log`.
+
+pub mod call;
+pub mod client;
+pub mod secrets;
+pub mod test_numbers;
+pub mod types;
+pub mod values;
+
+pub use call::Call;
+pub use client::VerifyClient;
+pub use secrets::{Credentials, Secrets};
+pub use test_numbers::TestNumbers;
+pub use values::{Command, Number, Pin, RequestId};

@@ -1,0 +1,163 @@
+//! Test numbers: configured numbers with fixed codes that never reach Vonage (app-store review,
+//! CI smoke tests). Off unless `TEST_NUMBERS` is set; codes are compared in constant time.
+//! Answers are typed like Verify's, so callers cannot tell them apart by shape.
+
+use crate::verify::types::{CheckResponse, ControlResponse, StartResponse};
+use crate::verify::values::{Command, Number, Pin, RequestId};
+
+/// Request ids of test verifications: `7e57` + the number, zero-padded to 32 hex characters.
+const ID_PREFIX: &str = "7e57";
+
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct TestNumbers {
+    entries: Vec<(Number, Pin)>,
+}
+
+// The codes are secrets of a sort: keep them out of debug output.
+impl std::fmt::Debug for TestNumbers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TestNumbers({} configured)", self.entries.len())
+    }
+}
+
+impl TestNumbers {
+    /// Parses `number:code,number:code`; numbers in E.164 (`+` optional), codes 4-10 digits.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let mut entries = Vec::new();
+        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (number, code) = item.split_once(':').ok_or("expected number:code")?;
+            let number =
+                Number::parse(number).map_err(|_| "a test number is not E.164".to_string())?;
+            let code = Pin::parse(code.trim())
+                .map_err(|_| "a test code must be 4 to 10 digits".to_string())?;
+            entries.push((number, code));
+        }
+        Ok(Self { entries })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn code_for(&self, number: &Number) -> Option<&Pin> {
+        self.entries
+            .iter()
+            .find(|(n, _)| n == number)
+            .map(|(_, c)| c)
+    }
+
+    /// The request id a test number's verification gets.
+    pub fn request_id(number: &Number) -> RequestId {
+        // At most 15 digits padded to 28 after a hex prefix: always 32 hex characters.
+        RequestId::from_trusted(format!("{ID_PREFIX}{:0>28}", number.digits()))
+    }
+
+    fn number_of(&self, request_id: &RequestId) -> Option<&Number> {
+        let digits = request_id
+            .as_str()
+            .strip_prefix(ID_PREFIX)?
+            .trim_start_matches('0');
+        self.entries
+            .iter()
+            .find(|(n, _)| n.digits() == digits)
+            .map(|(n, _)| n)
+    }
+
+    /// `/request` for a test number: answered here, nothing is sent.
+    pub fn start(&self, number: &Number) -> Option<StartResponse> {
+        self.code_for(number)?;
+        Some(StartResponse {
+            request_id: Some(Self::request_id(number).to_string()),
+            status: "0".into(),
+            ..StartResponse::default()
+        })
+    }
+
+    /// `/check` of a test verification: the fixed code, compared in constant time.
+    pub fn check(&self, request_id: &RequestId, code: &Pin) -> Option<CheckResponse> {
+        let expected = self.code_for(self.number_of(request_id)?)?;
+        let id = Some(request_id.to_string());
+        Some(if expected.matches(code) {
+            CheckResponse {
+                request_id: id,
+                event_id: Some("7E57000000000000".into()),
+                status: "0".into(),
+                price: Some("0.00000000".into()),
+                currency: Some("EUR".into()),
+                ..CheckResponse::default()
+            }
+        } else {
+            CheckResponse {
+                request_id: id,
+                status: "16".into(),
+                error_text: Some("The code inserted does not match the expected value".into()),
+                ..CheckResponse::default()
+            }
+        })
+    }
+
+    /// `/cancel` and `/control` of a test verification: accepted, nothing is sent.
+    pub fn control(&self, request_id: &RequestId, cmd: Command) -> Option<ControlResponse> {
+        self.number_of(request_id)?;
+        Some(ControlResponse {
+            status: "0".into(),
+            command: Some(cmd.as_str().into()),
+            error_text: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> Number {
+        Number::parse(s).unwrap()
+    }
+    fn p(s: &str) -> Pin {
+        Pin::parse(s).unwrap()
+    }
+
+    #[test]
+    fn off_unless_configured() {
+        let none = TestNumbers::parse("").unwrap();
+        assert!(none.is_empty());
+        assert!(none.start(&n("447700900999")).is_none());
+        let id = TestNumbers::request_id(&n("447700900999"));
+        assert!(none.check(&id, &p("123456")).is_none());
+    }
+
+    #[test]
+    fn fixed_codes() {
+        let t = TestNumbers::parse("+447700900999:123456, 14155550100:0042").unwrap();
+        let start = t.start(&n("447700900999")).unwrap();
+        let id = RequestId::parse(start.request_id.as_deref().unwrap()).unwrap();
+        assert_eq!(id.as_str(), "7e570000000000000000447700900999");
+        assert_eq!(t.check(&id, &p("123456")).unwrap().status, "0");
+        assert_eq!(t.check(&id, &p("123457")).unwrap().status, "16");
+        assert_eq!(t.check(&id, &p("12345")).unwrap().status, "16");
+        let real = RequestId::parse("abcdef0123456789abcdef0123456789").unwrap();
+        assert!(
+            t.check(&real, &p("123456")).is_none(),
+            "real ids go upstream"
+        );
+        assert!(
+            t.start(&n("447700900998")).is_none(),
+            "other numbers go upstream"
+        );
+        let us = TestNumbers::request_id(&n("14155550100"));
+        assert_eq!(t.check(&us, &p("0042")).unwrap().status, "0");
+        assert_eq!(
+            t.control(&us, Command::Cancel).unwrap().command.as_deref(),
+            Some("cancel")
+        );
+        assert!(!format!("{t:?}").contains("123456"));
+    }
+
+    #[test]
+    fn bad_specs_are_rejected() {
+        assert!(TestNumbers::parse("447700900999").is_err());
+        assert!(TestNumbers::parse("447700900999:12").is_err());
+        assert!(TestNumbers::parse("12:123456").is_err());
+    }
+}
