@@ -1,12 +1,15 @@
 //! An offline simulator of Vonage's Verify API v1, faithful to its parameters, limits,
 //! status codes and workflows, with an outbox, a controllable clock and fault injection.
-//! See `../shared/reference/verify-v1.md` for the behaviour it reproduces.
+//! `docs/verify-v1.md` (in the repository) describes the behaviour it reproduces;
+//! `simulator/spec/` holds the official OpenAPI descriptions its answers are checked against.
 
 pub mod clock;
 pub mod engine;
 pub mod faults;
+mod hooks;
 pub mod numbers;
 pub mod params;
+mod reply;
 pub mod server;
 
 pub use engine::Account;

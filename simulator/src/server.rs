@@ -1,5 +1,5 @@
 //! The HTTP face of the simulator: Verify's paths with the real API's method, status-code
-//! and content-type behaviour, plus `/_sim/*` endpoints for people and tests.
+//! and content-type behaviour. `/_sim/*` (for people and tests) is in `hooks.rs`.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -10,12 +10,14 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::clock::{Clock, format_utc};
+use crate::clock::Clock;
 use crate::engine::{Account, Engine, StartKind, standard_text};
 use crate::faults::{Fault, Faults};
+use crate::hooks;
 use crate::params::Params;
+use crate::reply::{plain, secure, verify_json};
 
 /// Largest request body accepted; the real gateway refused request lines over ~8 KB.
 const MAX_BODY: usize = 16 * 1024;
@@ -84,14 +86,14 @@ impl Simulator {
 
     /// Locks the engine; a poisoned lock is recovered since the state stays consistent
     /// (every mutation completes before the guard drops).
-    fn engine(&self) -> MutexGuard<'_, Engine> {
+    pub(crate) fn engine(&self) -> MutexGuard<'_, Engine> {
         self.inner
             .engine
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn faults(&self) -> MutexGuard<'_, Faults> {
+    pub(crate) fn faults(&self) -> MutexGuard<'_, Faults> {
         self.inner
             .faults
             .lock()
@@ -157,7 +159,7 @@ async fn dispatch(State(sim): State<Simulator>, req: Request) -> Response {
         return plain(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
     };
     if path.starts_with("/_sim/") {
-        return sim_endpoint(&sim, &parts.method, &path, &query, &body);
+        return hooks::handle(&sim, &parts.method, &path, &query, &body);
     }
     let Some(op) = verify_op(&path) else {
         return plain(StatusCode::NOT_FOUND, "Not Found");
@@ -292,139 +294,4 @@ fn fault_response(f: &Fault) -> Option<Response> {
         }
         verify_json(body)
     })
-}
-
-/// Verify's JSON responses: HTTP 200, `application/json` without charset, gateway headers.
-fn verify_json(body: Value) -> Response {
-    secure(sim_json(StatusCode::OK, body))
-}
-
-fn plain(status: StatusCode, text: &'static str) -> Response {
-    secure((status, text).into_response())
-}
-
-fn secure(mut r: Response) -> Response {
-    let h = r.headers_mut();
-    h.insert(
-        "x-xss-protection",
-        HeaderValue::from_static("1; mode=block"),
-    );
-    h.insert(
-        "strict-transport-security",
-        HeaderValue::from_static("max-age=31536000; includeSubdomains"),
-    );
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    r
-}
-
-fn sim_json(status: StatusCode, body: Value) -> Response {
-    let mut r = (status, body.to_string()).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
-}
-
-fn sim_endpoint(
-    sim: &Simulator,
-    method: &Method,
-    path: &str,
-    query: &str,
-    body: &[u8],
-) -> Response {
-    let q = Params::parse_query(query);
-    match (method.clone(), path) {
-        (Method::GET, "/_sim/health") => sim_json(StatusCode::OK, json!({ "ok": true })),
-        (Method::GET, "/_sim/messages") => {
-            sim.tick();
-            let messages = sim.engine().messages(q.get("number"), q.get("request_id"));
-            sim_json(StatusCode::OK, json!({ "messages": messages }))
-        }
-        (Method::GET, "/_sim/clock") => clock_body(sim),
-        (Method::POST, "/_sim/clock/advance") => {
-            let from_body = Params::parse_body("application/json", body)
-                .ok()
-                .and_then(|p| p.get("seconds").map(String::from));
-            let seconds = from_body
-                .or_else(|| q.get("seconds").map(String::from))
-                .and_then(|s| s.parse::<u64>().ok());
-            let Some(seconds) = seconds else {
-                return sim_json(
-                    StatusCode::BAD_REQUEST,
-                    json!({ "error": "give seconds as a whole number, e.g. {\"seconds\": 31}" }),
-                );
-            };
-            sim.clock().advance_secs(seconds);
-            sim.tick();
-            clock_body(sim)
-        }
-        (Method::GET, "/_sim/faults") => {
-            sim_json(StatusCode::OK, json!({ "faults": sim.faults().list() }))
-        }
-        (Method::POST, "/_sim/faults") => match serde_json::from_slice::<Fault>(body) {
-            Ok(f) => {
-                sim.faults().add(f);
-                sim_json(StatusCode::OK, json!({ "faults": sim.faults().list() }))
-            }
-            Err(e) => sim_json(
-                StatusCode::BAD_REQUEST,
-                json!({ "error": format!("bad fault: {e}") }),
-            ),
-        },
-        (Method::DELETE, "/_sim/faults") => {
-            sim.faults().clear();
-            sim_json(StatusCode::OK, json!({ "faults": [] }))
-        }
-        (Method::POST, "/_sim/requests") => {
-            let Ok(v) = serde_json::from_slice::<Value>(body) else {
-                return sim_json(
-                    StatusCode::BAD_REQUEST,
-                    json!({ "error": "send a JSON object" }),
-                );
-            };
-            let field = |k: &str| v.get(k).and_then(Value::as_str);
-            let (Some(id), Some(number), Some(pin)) =
-                (field("request_id"), field("number"), field("pin"))
-            else {
-                return sim_json(
-                    StatusCode::BAD_REQUEST,
-                    json!({ "error": "request_id, number and pin are required" }),
-                );
-            };
-            let now = sim.clock().now_ms();
-            match sim
-                .engine()
-                .insert_fixture(id, number, pin, field("api_key"), now)
-            {
-                Ok(()) => sim_json(StatusCode::CREATED, json!({ "request_id": id })),
-                Err(e) => sim_json(StatusCode::CONFLICT, json!({ "error": e })),
-            }
-        }
-        (Method::GET, p) if p.starts_with("/_sim/requests/") => {
-            let id = &p["/_sim/requests/".len()..];
-            let now = sim.clock().now_ms();
-            let mut engine = sim.engine();
-            engine.catch_up_all(now);
-            match engine.inspect(id) {
-                Some(v) => sim_json(StatusCode::OK, v),
-                None => sim_json(StatusCode::NOT_FOUND, json!({ "error": "no such request" })),
-            }
-        }
-        _ => sim_json(
-            StatusCode::NOT_FOUND,
-            json!({ "error": "unknown simulator endpoint" }),
-        ),
-    }
-}
-
-fn clock_body(sim: &Simulator) -> Response {
-    let now = sim.clock().now_ms();
-    sim_json(
-        StatusCode::OK,
-        json!({ "now": format_utc(now), "now_ms": now, "offset_ms": sim.clock().offset_ms() }),
-    )
 }
