@@ -5,12 +5,11 @@
      with the credentials loaded from SSM (moto) and the simulator upstream;
   3. release binary size per function (arm64, zipped) and peak RSS of one instance under load;
   4. throughput of one local-server instance on this machine (wrk, 32 connections).
-Run: bench/run   (no timed assertions anywhere: these are figures, not tests)."""
+Run: scripts/bench   (no timed assertions anywhere: these are figures, not tests)."""
 
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,18 +20,12 @@ from pathlib import Path
 
 from runtime_api import RuntimeApi
 
-ROOT = Path(__file__).resolve().parent.parent
-TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from harness import ROOT, TARGET, free_port, wait_for_port  # noqa: E402
 FUNCTIONS = ["request", "check", "cancel", "search", "control"]
 KEY, SECRET = "benchkey", "bench-secret"
 DURATION = os.environ.get("BENCH_SECONDS", "10")
 procs = []
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(args, env=None, name="proc"):
@@ -43,14 +36,7 @@ def start(args, env=None, name="proc"):
 
 
 def wait_port(port, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(port)
+    wait_for_port(port, procs[-1] if procs else None, timeout=timeout)
 
 
 def wrk(url, script, connections=1, threads=1):

@@ -1,5 +1,5 @@
 """Contract test: the simulator's responses, over HTTP, validated against the official Verify v1
-OpenAPI description (../shared/reference/specs/verify.yml).
+OpenAPI description, vendored in simulator/spec/verify.yml (provenance in simulator/spec/SOURCES.md).
 
 Two deliberate readings of the spec, both documented in the README:
 - Its response schemas are `oneOf: [success, error]` with no `additionalProperties: false`, so a
@@ -10,12 +10,14 @@ Two deliberate readings of the spec, both documented in the README:
 """
 
 import copy
+import hashlib
+import re
 
 import jsonschema
 import pytest
 import yaml
 
-from conftest import SPECS, http
+from harness import SPECS, http
 
 KEY, SECRET = "abcd1234", "sim-secret-1"
 
@@ -23,6 +25,16 @@ KEY, SECRET = "abcd1234", "sim-secret-1"
 @pytest.fixture(scope="module")
 def spec():
     return yaml.safe_load((SPECS / "verify.yml").read_text())
+
+
+def test_vendored_specs_are_unchanged():
+    """The spec files are verbatim copies: their hashes are the ones SOURCES.md records."""
+    sources = (SPECS / "SOURCES.md").read_text()
+    for name in ["verify.yml", "verify.v2.yml"]:
+        row = next(line for line in sources.splitlines() if line.startswith(f"| `{name}`"))
+        recorded = re.findall(r"`([0-9a-f]{64})`", row)
+        assert recorded == [hashlib.sha256((SPECS / name).read_bytes()).hexdigest()], name
+    assert "MIT License" in (SPECS / "LICENSE").read_text()
 
 
 def resolve(node, spec):

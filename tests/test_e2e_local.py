@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import Proc, free_port, wait_for_port
+from harness import Proc, free_port, wait_for_port
 
 NUMBER = "+447700900123"
 DIGITS = NUMBER.lstrip("+")

@@ -9,7 +9,7 @@ older clients send them)."""
 
 import subprocess
 
-from conftest import ROOT, Proc, free_port, http, wait_for_port
+from harness import ROOT, Proc, free_port, http, wait_for_port
 
 
 def test_schemathesis_finds_no_server_errors(built, tmp_path):

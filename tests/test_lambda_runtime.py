@@ -8,7 +8,7 @@ import subprocess
 import boto3
 import pytest
 
-from conftest import ROOT, Proc, free_port, http, wait_for_port
+from harness import ROOT, Proc, free_port, http, wait_for_port
 
 
 @pytest.fixture

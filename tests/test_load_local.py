@@ -6,7 +6,7 @@ import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import Proc, free_port, http, wait_for_port
+from harness import Proc, free_port, http, wait_for_port
 
 CLIENTS = 32
 PER_CLIENT = 8

@@ -4,7 +4,7 @@ cancel / resend buttons, with the PIN read from the simulator's outbox."""
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import Proc, free_port, http, wait_for_port
+from harness import Proc, free_port, http, wait_for_port
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

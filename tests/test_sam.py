@@ -3,7 +3,7 @@
 
 import subprocess
 
-from conftest import ROOT
+from harness import ROOT
 
 FUNCTIONS = ["Request", "Check", "Cancel", "Search", "Control"]
 
