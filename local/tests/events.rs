@@ -19,6 +19,10 @@ async fn with_fixture(fixture: &Value) -> TestEnv {
         .await
         .expect("fixture");
     assert_eq!(r.status(), 201);
+    // A request this deployment started: the guard knows its id.
+    let (id, number) = (&fixture["request_id"], &fixture["number"]);
+    t.record(number.as_str().unwrap(), id.as_str().unwrap())
+        .await;
     t.advance(fixture["age_seconds"].as_u64().unwrap_or(0))
         .await;
     t

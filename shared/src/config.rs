@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use crate::guard::Policy;
 use crate::verify::TestNumbers;
 
 /// Real Verify by default; the local server and tests point this at the simulator.
@@ -44,6 +45,11 @@ pub struct Config {
     pub denied_calling_codes: Vec<String>,
     /// Numbers with fixed codes answered without Vonage (`TEST_NUMBERS`); none by default.
     pub test_numbers: TestNumbers,
+    /// The guard's limits, modes and prices (`GUARD_LIMITS`, `GUARD_MODES`, `GUARD_PRICES`).
+    pub guard_policy: Policy,
+    /// `GUARD_ON_STORE_ERROR=open` lets calls through when the guard's store is unreachable;
+    /// the default refuses them (503), since an unguarded endpoint is the money pump.
+    pub guard_fail_open: bool,
 }
 
 #[derive(Debug, Error)]
@@ -68,6 +74,8 @@ impl Default for Config {
             allowed_calling_codes: Vec::new(),
             denied_calling_codes: Vec::new(),
             test_numbers: TestNumbers::default(),
+            guard_policy: Policy::default(),
+            guard_fail_open: false,
         }
     }
 }
@@ -150,6 +158,17 @@ impl Config {
             )?,
             test_numbers: TestNumbers::parse(&get("TEST_NUMBERS").unwrap_or_default())
                 .map_err(|reason| invalid("TEST_NUMBERS", &reason))?,
+            guard_policy: Policy::parse(
+                &get("GUARD_LIMITS").unwrap_or_default(),
+                &get("GUARD_MODES").unwrap_or_default(),
+                &get("GUARD_PRICES").unwrap_or_default(),
+            )
+            .map_err(|reason| invalid("GUARD_LIMITS/GUARD_MODES/GUARD_PRICES", &reason))?,
+            guard_fail_open: match get("GUARD_ON_STORE_ERROR").as_deref() {
+                None | Some("closed") => false,
+                Some("open") => true,
+                Some(_) => return Err(invalid("GUARD_ON_STORE_ERROR", "use closed or open")),
+            },
         })
     }
 
@@ -221,6 +240,13 @@ mod tests {
         assert!(from(&[("ALLOWED_CALLING_CODES", "44,UK")]).is_err());
         assert!(from(&[("DENIED_CALLING_CODES", "1234567")]).is_err());
         assert!(from(&[("TEST_NUMBERS", "447700900999")]).is_err());
+        assert!(from(&[("GUARD_MODES", "ip_per_day=maybe")]).is_err());
+        assert!(from(&[("GUARD_ON_STORE_ERROR", "ajar")]).is_err());
+        assert!(
+            from(&[("GUARD_ON_STORE_ERROR", "open")])
+                .unwrap()
+                .guard_fail_open
+        );
     }
 
     #[test]

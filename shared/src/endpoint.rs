@@ -3,22 +3,25 @@
 //! line per invocation. An endpoint only says how to parse its input.
 
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::time::Instant;
 
 use lambda_http::http::Method;
-use lambda_http::{Body, Request, Response};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::caller::response::{self, Reply};
 use crate::caller::{Fields, status};
 use crate::config::Config;
 use crate::deps::Deps;
 use crate::error::ProxyError;
+use crate::guard::Guarded;
 use crate::verify::Call;
 
 /// One endpoint: its name (route and log field) and how to read its input.
 pub trait Endpoint {
     const NAME: &'static str;
-    type Input: Call;
+    type Input: Guarded;
 
     fn parse(fields: &Fields, config: &Config) -> Result<Self::Input, ProxyError>;
 }
@@ -89,13 +92,29 @@ async fn run<E: Endpoint>(
     let fields = Fields::parse(content_type, req.body().as_ref(), config.max_body_bytes)?;
     let input = E::parse(&fields, config)?;
     trace.number = input.number().map(|n| n.masked());
-    if let Some(answer) = input.test_answer(&config.test_numbers) {
-        return Ok(Some(Reply::from_typed(&answer)));
-    }
-    // Secrets only after validation: bad input costs no SSM call.
-    let creds = deps.secrets.get().await?;
-    let t = Instant::now();
-    let result = input.send(&deps.client, &creds).await;
-    trace.upstream_ms = Some(t.elapsed().as_millis());
-    Ok(Some(Reply::from_typed(&result?)))
+    // The guard before anything that costs: a refusal sends nothing and loads no secret.
+    let ticket = input.admit(&deps.guard, caller_ip(req)).await?;
+    let answer = match input.test_answer(&config.test_numbers) {
+        Some(answer) => answer,
+        None => {
+            let creds = deps.secrets.get().await?;
+            let t = Instant::now();
+            let result = input.send(&deps.client, &creds).await;
+            trace.upstream_ms = Some(t.elapsed().as_millis());
+            result?
+        }
+    };
+    input.settle(&deps.guard, ticket, &answer).await?;
+    Ok(Some(Reply::from_typed(&answer)))
+}
+
+/// The caller's address as API Gateway saw it (the TCP peer, never a header a client can
+/// set); the local server fills the same field. `None` shares one bucket: never a free pass.
+pub fn caller_ip(req: &Request) -> Option<IpAddr> {
+    let ip = match req.request_context_ref()? {
+        RequestContext::ApiGatewayV1(ctx) => ctx.identity.source_ip.clone(),
+        RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.clone(),
+        _ => None,
+    }?;
+    ip.parse().ok()
 }

@@ -50,6 +50,26 @@ pub enum ProxyError {
     NotAllowed(String),
     #[error("This service does not send codes to that destination")]
     DestinationNotAllowed,
+    /// A guard limit; the text never says which (the rule is for the log only).
+    #[error("Too many attempts. Please try again later.")]
+    Limited {
+        rule: &'static str,
+        retry_after: u64,
+    },
+    /// A start to a number with a live verification (Verify's 10), without its request_id.
+    #[error("A code was already sent to this number. Please wait before asking for another.")]
+    AlreadySent { retry_after: u64 },
+    /// A request id this deployment never issued: refused without calling Vonage.
+    #[error("The request was not found or is no longer active.")]
+    UnknownRequest,
+    /// The same for `/search` (Verify's 101).
+    #[error("No response found")]
+    NoSuchRequest,
+    /// Too many wrong codes for this number across its requests (answered as Verify's 17).
+    #[error("The wrong code was provided too many times. Please try again later.")]
+    CodeLocked { retry_after: u64 },
+    #[error("The verification service is temporarily unavailable. Please try again later.")]
+    GuardUnavailable,
     #[error("verification service unavailable: credentials could not be loaded")]
     Secrets(#[from] SecretsError),
     #[error(transparent)]
@@ -64,9 +84,25 @@ impl ProxyError {
         }
     }
 
+    /// Seconds for a `Retry-After` header, where waiting helps.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::Limited { retry_after, .. }
+            | Self::AlreadySent { retry_after }
+            | Self::CodeLocked { retry_after } => Some(*retry_after),
+            Self::GuardUnavailable => Some(5),
+            _ => None,
+        }
+    }
+
     /// Short machine-readable outcome for the log line.
     pub fn outcome(&self) -> &'static str {
         match self {
+            Self::Limited { rule, .. } => rule,
+            Self::AlreadySent { .. } => "already_sent",
+            Self::UnknownRequest | Self::NoSuchRequest => "unknown_request",
+            Self::CodeLocked { .. } => "code_locked",
+            Self::GuardUnavailable => "guard_unavailable",
             Self::Secrets(_) => "secrets_error",
             Self::Upstream(UpstreamError::Timeout) => "upstream_timeout",
             Self::Upstream(_) => "upstream_error",

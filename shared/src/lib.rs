@@ -3,11 +3,12 @@
 //! Import rule (nothing imports upward; no loops between modules or folders):
 //!
 //! ```text
-//! error, log  <-  verify/  <-  config  <-  caller/  <-  endpoint, deps
+//! error, log  <-  verify/  <-  guard/  <-  config  <-  caller/  <-  endpoint, deps
 //! ```
 //!
 //! - `error`: every failure; `log`: JSON logging and masking.
 //! - `verify/`: Vonage's side (values, typed calls, client, secrets, test numbers).
+//! - `guard/`: stateful abuse limits (rules, decisions, a `Store` with memory and DynamoDB).
 //! - `config`: this deployment's settings.
 //! - `caller/`: our side of the wire (fields, policy, the one status table, responses).
 //! - `endpoint`: the pipeline each function runs (`Endpoint` + `serve`); `deps`: what it needs.
@@ -17,6 +18,7 @@ pub mod config;
 pub mod deps;
 pub mod endpoint;
 pub mod error;
+pub mod guard;
 pub mod log;
 pub mod verify;
 

@@ -1,10 +1,15 @@
 //! Test helpers for the endpoint crates: a seeded simulator on loopback, `Deps` pointing at
 //! it, and builders for the `http::Request`s API Gateway would hand a function.
 
+use std::sync::Arc;
+
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use verify_sim::{Account, SimConfig, Simulator};
 
+use crate::guard::memory::MemoryStore;
+use crate::guard::{AnyStore, FakeClock, Guard, Hasher};
+use crate::verify::Number;
 use crate::{Config, Deps, Secrets};
 
 pub const KEY: &str = "testkey1";
@@ -14,6 +19,8 @@ pub struct TestEnv {
     pub sim: Simulator,
     pub base: String,
     pub deps: Deps,
+    /// The guard's clock; `advance` moves it with the simulator's.
+    pub clock: FakeClock,
     http: reqwest::Client,
 }
 
@@ -37,18 +44,28 @@ pub async fn env_with(config: Config) -> TestEnv {
         .await
         .expect("bind loopback");
     let base = format!("http://{addr}");
-    let deps = Deps::new(
+    let clock = FakeClock::at(sim.clock().now_ms());
+    let guard = Guard::new(
+        config.guard_policy.clone(),
+        AnyStore::Memory(MemoryStore::new()),
+        Hasher::new(b"test-key-0123456789").expect("key"),
+        Arc::new(clock.clone()),
+        config.guard_fail_open,
+    );
+    let deps = Deps::with_guard(
         Config {
             base_url: base.clone(),
             ..config
         },
         Secrets::fixed(KEY, SECRET),
+        guard,
     )
     .expect("deps");
     TestEnv {
         sim,
         base,
         deps,
+        clock,
         http: reqwest::Client::new(),
     }
 }
@@ -112,7 +129,8 @@ impl TestEnv {
         v["messages"].as_array().map_or(0, Vec::len)
     }
 
-    /// Starts a verification directly on the simulator; returns (request_id, code).
+    /// Starts a verification directly on the simulator, recorded by the guard as one this
+    /// deployment started (as `/request` would); returns (request_id, code).
     pub async fn start(&self, number: &str) -> (String, String) {
         let v: Value = self
             .http
@@ -130,8 +148,16 @@ impl TestEnv {
             .await
             .expect("start JSON");
         let id = v["request_id"].as_str().expect("request_id").to_string();
+        self.record(number, &id).await;
         let code = self.last_code(&id).await;
         (id, code)
+    }
+
+    /// Tells the guard this deployment started `id` for `number` (as `/request` does).
+    pub async fn record(&self, number: &str, id: &str) {
+        let number = Number::parse(number).expect("number");
+        let subject = self.deps.guard.subject(&number, None);
+        self.deps.guard.started(&subject, id).await;
     }
 
     /// The simulator's view of a request (PIN, wrong attempts, status).
@@ -148,6 +174,7 @@ impl TestEnv {
 
     pub async fn advance(&self, seconds: u64) {
         self.sim.clock().advance_secs(seconds);
+        self.clock.advance_ms(seconds as i64 * 1000);
         self.sim.tick();
     }
 

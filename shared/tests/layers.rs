@@ -5,15 +5,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// error, log <- verify/ <- config <- caller/ <- endpoint, deps (testing sits on top).
+/// error, log <- verify/ <- guard/ <- config <- caller/ <- endpoint, deps (testing on top).
 fn layer(top: &str) -> Option<u8> {
     Some(match top {
         "error" | "log" => 0,
         "verify" => 1,
-        "config" => 2,
-        "caller" => 3,
-        "endpoint" | "deps" => 4,
-        "testing" => 5,
+        "guard" => 2,
+        "config" => 3,
+        "caller" => 4,
+        "endpoint" | "deps" => 5,
+        "testing" => 6,
         _ => return None,
     })
 }

@@ -115,10 +115,14 @@ mod tests {
             ..Config::default()
         })
         .await;
-        let id = shared::verify::TestNumbers::request_id(
-            &shared::verify::Number::parse("447700900999").unwrap(),
-        )
-        .to_string();
+        let id = t
+            .deps
+            .config
+            .test_numbers
+            .request_id(&shared::verify::Number::parse("447700900999").unwrap())
+            .unwrap()
+            .to_string();
+        t.record("447700900999", &id).await;
         let wrong = handle(
             post_json(&json!({"request_id": id, "code": "246811"}).to_string()),
             &t.deps,
@@ -134,6 +138,48 @@ mod tests {
         .unwrap();
         assert_eq!(right.status(), 200);
         assert_eq!(json_of(&right)["price"], "0.00000000");
+    }
+
+    #[tokio::test]
+    async fn test_number_codes_cannot_be_guessed_without_limit() {
+        // Attack: a test number's fixed code never expires upstream, so guessing it is only
+        // stopped by the guard's wrong-code lock (10 a day, then 1 h, doubling).
+        let numbers = shared::verify::TestNumbers::parse("+447700900999:246810").unwrap();
+        let t = shared::testing::env_with(Config {
+            test_numbers: numbers,
+            ..Config::default()
+        })
+        .await;
+        let number = shared::verify::Number::parse("447700900999").unwrap();
+        let id = t
+            .deps
+            .config
+            .test_numbers
+            .request_id(&number)
+            .unwrap()
+            .to_string();
+        t.record("447700900999", &id).await;
+        let mut wrong_answered = 0;
+        for guess in 100_000..100_020 {
+            let body = json!({"request_id": id, "code": guess.to_string()}).to_string();
+            let r = handle(post_json(&body), &t.deps).await.unwrap();
+            match r.status().as_u16() {
+                400 => wrong_answered += 1,
+                410 => {
+                    assert_eq!(json_of(&r)["status"], "17");
+                    assert!(r.headers().contains_key("retry-after"));
+                    break;
+                }
+                other => panic!("unexpected {other}"),
+            }
+        }
+        assert_eq!(wrong_answered, 11, "10 allowed a day, the 11th locks");
+        let right = json!({"request_id": id, "code": "246810"}).to_string();
+        let r = handle(post_json(&right), &t.deps).await.unwrap();
+        assert_eq!(r.status(), 410, "locked even for the right code");
+        t.advance(3601).await;
+        let r = handle(post_json(&right), &t.deps).await.unwrap();
+        assert_eq!(r.status(), 200, "the first lock lasts an hour");
     }
 
     #[tokio::test]

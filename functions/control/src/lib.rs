@@ -36,9 +36,14 @@ mod tests {
         let t = env().await;
         let (id, _) = t.start("447700900401").await;
         let body = json!({"request_id": id, "cmd": "trigger_next_event"}).to_string();
+        // A trigger is another delivery: not within 60 s of the start or the last trigger.
+        let r = handle(post_json(&body), &t.deps).await.unwrap();
+        assert_eq!(r.status(), 429, "{}", json_of(&r));
+        assert_eq!(json_of(&r)["status"], "1");
         for _ in 0..2 {
+            t.advance(61).await;
             let r = handle(post_json(&body), &t.deps).await.unwrap();
-            assert_eq!(r.status(), 200);
+            assert_eq!(r.status(), 200, "{}", json_of(&r));
             assert_eq!(
                 json_of(&r),
                 json!({"status": "0", "command": "trigger_next_event"})
@@ -49,6 +54,7 @@ mod tests {
             3,
             "each trigger delivered once"
         );
+        t.advance(61).await;
         let r = handle(post_json(&body), &t.deps).await.unwrap();
         assert_eq!(r.status(), 409);
         assert_eq!(json_of(&r)["status"], "19");

@@ -62,21 +62,39 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn concurrent_request_is_409_with_the_existing_id() {
+    async fn a_second_request_never_echoes_the_live_request_id() {
+        // Attack: Verify's status 10 hands out the live request_id of whoever is verifying
+        // that number; with it anyone could cancel or guess against their verification.
         let t = env().await;
         let first = json_of(
             &handle(post_json(r#"{"number":"447700900003"}"#), &t.deps)
                 .await
                 .unwrap(),
         );
+        let victim_id = first["request_id"].as_str().unwrap().to_string();
+        // Within the resend cooldown the guard refuses before Verify is asked.
+        let r = handle(post_json(r#"{"number":"+44 7700 900003"}"#), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.headers()["retry-after"], "60");
+        // After it, Verify answers 10 (still live): a 409 without the id.
+        t.advance(61).await;
         let r = handle(post_json(r#"{"number":"+447700900003"}"#), &t.deps)
             .await
             .unwrap();
         assert_eq!(r.status(), 409);
+        assert!(r.headers().contains_key("retry-after"));
         let body = json_of(&r);
         assert_eq!(body["status"], "10");
-        assert_eq!(body["request_id"], first["request_id"]);
-        assert!(body["error_text"].as_str().unwrap().contains("Concurrent"));
+        assert!(body.get("request_id").is_none(), "{body}");
+        assert!(!body.to_string().contains(&victim_id));
+        assert!(
+            body["error_text"]
+                .as_str()
+                .unwrap()
+                .contains("already sent")
+        );
     }
 
     #[tokio::test]
@@ -148,10 +166,9 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
-        assert_eq!(
-            json_of(&r)["request_id"],
-            "7e570000000000000000447700900999"
-        );
+        let number = shared::verify::Number::parse("447700900999").unwrap();
+        let expected = t.deps.config.test_numbers.request_id(&number).unwrap();
+        assert_eq!(json_of(&r)["request_id"], expected.as_str());
         assert_eq!(t.all_messages().await, 0, "no SMS for a test number");
         let real = handle(post_json(r#"{"number":"+447700900998"}"#), &t.deps)
             .await
@@ -292,24 +309,26 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(r.status(), 504);
-        for fault in [
+        for (i, fault) in [
             json!({"http_status": 503}),
             json!({"malformed": true}),
             json!({"drop": true}),
-        ] {
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let mut f = fault.clone();
             f["path"] = json!("/verify/json");
             f["times"] = json!(1);
             t.fault(f).await;
-            let r = handle(post_json(r#"{"number":"447700900021"}"#), &t.deps)
-                .await
-                .unwrap();
+            let number = format!(r#"{{"number":"44770090003{i}"}}"#);
+            let r = handle(post_json(&number), &t.deps).await.unwrap();
             assert_eq!(r.status(), 502, "{fault}");
             assert_eq!(json_of(&r)["status"], "5");
         }
         // The slow call did reach the simulator once: one SMS, no retry sent a second.
         tokio::time::sleep(std::time::Duration::from_millis(800)).await;
-        let r = handle(post_json(r#"{"number":"447700900021"}"#), &t.deps)
+        let r = handle(post_json(r#"{"number":"447700900029"}"#), &t.deps)
             .await
             .unwrap();
         assert_eq!(r.status(), 200, "the instance keeps serving");

@@ -44,7 +44,8 @@ pub fn from_reply(mut reply: Reply, config: &Config) -> Response<Body> {
 pub fn from_error(err: &ProxyError, config: &Config) -> Response<Body> {
     let (http, verify_status) = status::for_error(err);
     let body = json!({ "status": verify_status, "error_text": err.to_string() });
-    let mut resp = build(http, &body, config, None);
+    let retry_after = err.retry_after().map(|s| s.to_string());
+    let mut resp = build(http, &body, config, retry_after.as_deref());
     if http == 405
         && let Ok(v) = "POST, OPTIONS".parse()
     {

@@ -1,12 +1,17 @@
 //! Test numbers: configured numbers with fixed codes that never reach Vonage (app-store review,
-//! CI smoke tests). Off unless `TEST_NUMBERS` is set; codes are compared in constant time.
-//! Answers are typed like Verify's, so callers cannot tell them apart by shape.
+//! CI smoke tests). Off unless `TEST_NUMBERS` is set; codes (at least 6 digits) are compared in
+//! constant time. Answers are typed like Verify's, so callers cannot tell them apart by shape,
+//! and a test verification's id is an HMAC of the number keyed by its code: knowing the number
+//! does not give the id. The guard counts their wrong codes like any other.
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
 
 use crate::verify::types::{CheckResponse, ControlResponse, StartResponse};
 use crate::verify::values::{Command, Number, Pin, RequestId};
 
-/// Request ids of test verifications: `7e57` + the number, zero-padded to 32 hex characters.
-const ID_PREFIX: &str = "7e57";
+/// Fixed codes shorter than this are refused: four digits are guessed in hours.
+pub const MIN_CODE_DIGITS: usize = 6;
 
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct TestNumbers {
@@ -29,7 +34,9 @@ impl TestNumbers {
             let number =
                 Number::parse(number).map_err(|_| "a test number is not E.164".to_string())?;
             let code = Pin::parse(code.trim())
-                .map_err(|_| "a test code must be 4 to 10 digits".to_string())?;
+                .ok()
+                .filter(|c| c.len() >= MIN_CODE_DIGITS)
+                .ok_or_else(|| "a test code must be 6 to 10 digits".to_string())?;
             entries.push((number, code));
         }
         Ok(Self { entries })
@@ -46,28 +53,34 @@ impl TestNumbers {
             .map(|(_, c)| c)
     }
 
-    /// The request id a test number's verification gets.
-    pub fn request_id(number: &Number) -> RequestId {
-        // At most 15 digits padded to 28 after a hex prefix: always 32 hex characters.
-        RequestId::from_trusted(format!("{ID_PREFIX}{:0>28}", number.digits()))
+    /// The request id a test number's verification gets: HMAC-SHA256(code, number), 32 hex.
+    fn id_of(number: &Number, code: &Pin) -> RequestId {
+        let digest = Hmac::<Sha256>::new_from_slice(code.expose().as_bytes())
+            .map(|mut mac| {
+                mac.update(number.digits().as_bytes());
+                mac.finalize().into_bytes()
+            })
+            .unwrap_or_default();
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        RequestId::from_trusted(hex)
+    }
+
+    /// The id a configured test number's verification gets (`None` for other numbers).
+    pub fn request_id(&self, number: &Number) -> Option<RequestId> {
+        self.code_for(number).map(|code| Self::id_of(number, code))
     }
 
     fn number_of(&self, request_id: &RequestId) -> Option<&Number> {
-        let digits = request_id
-            .as_str()
-            .strip_prefix(ID_PREFIX)?
-            .trim_start_matches('0');
         self.entries
             .iter()
-            .find(|(n, _)| n.digits() == digits)
+            .find(|(n, c)| &Self::id_of(n, c) == request_id)
             .map(|(n, _)| n)
     }
 
     /// `/request` for a test number: answered here, nothing is sent.
     pub fn start(&self, number: &Number) -> Option<StartResponse> {
-        self.code_for(number)?;
         Some(StartResponse {
-            request_id: Some(Self::request_id(number).to_string()),
+            request_id: Some(self.request_id(number)?.to_string()),
             status: "0".into(),
             ..StartResponse::default()
         })
@@ -123,16 +136,22 @@ mod tests {
         let none = TestNumbers::parse("").unwrap();
         assert!(none.is_empty());
         assert!(none.start(&n("447700900999")).is_none());
-        let id = TestNumbers::request_id(&n("447700900999"));
+        assert!(none.request_id(&n("447700900999")).is_none());
+        let id = RequestId::parse("abcdef0123456789abcdef0123456789").unwrap();
         assert!(none.check(&id, &p("123456")).is_none());
     }
 
     #[test]
     fn fixed_codes() {
-        let t = TestNumbers::parse("+447700900999:123456, 14155550100:0042").unwrap();
+        let t = TestNumbers::parse("+447700900999:123456, 14155550100:004200").unwrap();
         let start = t.start(&n("447700900999")).unwrap();
         let id = RequestId::parse(start.request_id.as_deref().unwrap()).unwrap();
-        assert_eq!(id.as_str(), "7e570000000000000000447700900999");
+        assert!(
+            !id.as_str().contains("447700900999"),
+            "not derived from the number alone"
+        );
+        let other_code = TestNumbers::parse("+447700900999:654321").unwrap();
+        assert_ne!(other_code.request_id(&n("447700900999")), Some(id.clone()));
         assert_eq!(t.check(&id, &p("123456")).unwrap().status, "0");
         assert_eq!(t.check(&id, &p("123457")).unwrap().status, "16");
         assert_eq!(t.check(&id, &p("12345")).unwrap().status, "16");
@@ -145,8 +164,8 @@ mod tests {
             t.start(&n("447700900998")).is_none(),
             "other numbers go upstream"
         );
-        let us = TestNumbers::request_id(&n("14155550100"));
-        assert_eq!(t.check(&us, &p("0042")).unwrap().status, "0");
+        let us = t.request_id(&n("14155550100")).unwrap();
+        assert_eq!(t.check(&us, &p("004200")).unwrap().status, "0");
         assert_eq!(
             t.control(&us, Command::Cancel).unwrap().command.as_deref(),
             Some("cancel")
@@ -158,6 +177,11 @@ mod tests {
     fn bad_specs_are_rejected() {
         assert!(TestNumbers::parse("447700900999").is_err());
         assert!(TestNumbers::parse("447700900999:12").is_err());
+        assert!(
+            TestNumbers::parse("447700900999:1234").is_err(),
+            "4 digits are too few"
+        );
+        assert!(TestNumbers::parse("447700900999:12345").is_err());
         assert!(TestNumbers::parse("12:123456").is_err());
     }
 }

@@ -1,0 +1,159 @@
+//! What the guard counts by, without storing what it counts: phone numbers, number ranges and
+//! IPs become keyed HMAC-SHA256 digests (the key lives in SSM, or the environment locally), so a
+//! leaked table holds no number and no address. IPv6 addresses count per /64 (one subscriber).
+
+use std::fmt;
+use std::net::IpAddr;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::verify::Number;
+
+/// The HMAC key. `Debug` never prints it.
+#[derive(Clone)]
+pub struct Hasher {
+    key: Vec<u8>,
+}
+
+impl fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Hasher(<key redacted>)")
+    }
+}
+
+impl Hasher {
+    /// At least 16 bytes of key.
+    pub fn new(key: &[u8]) -> Result<Self, String> {
+        if key.len() < 16 {
+            return Err("the guard's HMAC key must be at least 16 bytes".into());
+        }
+        Ok(Self { key: key.to_vec() })
+    }
+
+    /// `kind` separates the domains (a number and a range with the same digits differ).
+    pub fn digest(&self, kind: &str, value: &str) -> String {
+        // new_from_slice accepts any key length for HMAC; the fallback is never taken.
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else {
+            return String::new();
+        };
+        mac.update(kind.as_bytes());
+        mac.update(b":");
+        mac.update(value.as_bytes());
+        hex(&mac.finalize().into_bytes()[..16])
+    }
+
+    pub fn number(&self, n: &Number) -> String {
+        self.digest("number", n.digits())
+    }
+
+    /// The number without its last four digits: one operator block, the unit SMS pumping
+    /// walks through with sequential numbers.
+    pub fn range(&self, n: &Number) -> String {
+        let d = n.digits();
+        self.digest("range", &d[..d.len().saturating_sub(4)])
+    }
+
+    pub fn ip(&self, ip: Option<IpAddr>) -> String {
+        self.digest("ip", &ip_group(ip))
+    }
+}
+
+/// IPv4 as is; IPv6 by its /64 (the prefix one subscriber gets); an IPv4-mapped IPv6 address
+/// is the IPv4 address. No address at all is one shared bucket, never a free pass.
+pub fn ip_group(ip: Option<IpAddr>) -> String {
+    match ip {
+        None => "unknown".into(),
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// The E.164 calling code of a valid number. Calling codes are a prefix code: zones 1 and 7
+/// are one digit, the two-digit codes are these, and every other code has three digits.
+pub fn calling_code(n: &Number) -> &str {
+    const TWO_DIGIT: &[&str] = &[
+        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
+        "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+        "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
+    ];
+    let d = n.digits();
+    let len = if d.starts_with('1') || d.starts_with('7') {
+        1
+    } else if TWO_DIGIT.contains(&&d[..2]) {
+        2
+    } else {
+        3
+    };
+    &d[..len]
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> Number {
+        Number::parse(s).unwrap()
+    }
+
+    #[test]
+    fn digests_are_keyed_and_separated() {
+        let a = Hasher::new(b"0123456789abcdef").unwrap();
+        let b = Hasher::new(b"0123456789abcdeF").unwrap();
+        let num = n("+447700900123");
+        assert_eq!(a.number(&num).len(), 32);
+        assert_ne!(a.number(&num), b.number(&num), "the key matters");
+        assert!(!a.number(&num).contains("447700900123"));
+        assert_eq!(
+            a.number(&num),
+            a.number(&n("0044 7700 900123")),
+            "any notation"
+        );
+        assert_eq!(a.range(&num), a.range(&n("+447700909999")));
+        assert_ne!(a.range(&num), a.range(&n("+447700919999")));
+        assert!(Hasher::new(b"short").is_err());
+        assert!(!format!("{a:?}").contains("0123"));
+    }
+
+    #[test]
+    fn ipv6_counts_per_64() {
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert_eq!(
+            ip_group(ip("2001:db8:1:2:aaaa::1")),
+            ip_group(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+        );
+        assert_ne!(
+            ip_group(ip("2001:db8:1:2::1")),
+            ip_group(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(ip_group(ip("::ffff:198.51.100.7")), "198.51.100.7");
+        assert_eq!(ip_group(ip("198.51.100.7")), "198.51.100.7");
+        assert_eq!(ip_group(None), "unknown");
+    }
+
+    #[test]
+    fn calling_codes() {
+        for (number, code) in [
+            ("+14155550100", "1"),
+            ("+79161234567", "7"),
+            ("+447700900123", "44"),
+            ("+33612345678", "33"),
+            ("+8821234567", "882"),
+            ("+97312345678", "973"),
+            ("+2348012345678", "234"),
+            ("+8613812345678", "86"),
+        ] {
+            assert_eq!(calling_code(&n(number)), code, "{number}");
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The in-memory store: the default for the local server and tests (limits work with no
+//! setup). One lock around a map; expired items are treated as absent and swept as it grows.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+
+use super::store::{Lock, Record, Store, StoreError};
+
+/// Sweep expired items when the map grows past this many (bounds memory under a flood).
+const SWEEP_AT: usize = 50_000;
+
+#[derive(Debug, Clone)]
+enum Value {
+    Count(i64),
+    Set(HashSet<String>),
+    Until(i64),
+    Lock(Lock),
+    Record(Record),
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    items: Mutex<HashMap<String, (Value, i64)>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn items(&self) -> MutexGuard<'_, HashMap<String, (Value, i64)>> {
+        // Every operation completes its change before the guard drops: a poisoned lock still
+        // holds consistent data.
+        self.items.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The live value under `key` (expired items are absent), sweeping when large.
+    fn live(items: &mut HashMap<String, (Value, i64)>, key: &str, now: i64) -> Option<Value> {
+        if items.len() > SWEEP_AT {
+            items.retain(|_, (_, exp)| *exp > now);
+        }
+        match items.get(key) {
+            Some((v, exp)) if *exp > now => Some(v.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl Store for MemoryStore {
+    async fn add(&self, key: &str, delta: i64, now: i64, exp: i64) -> Result<i64, StoreError> {
+        let mut items = self.items();
+        let total = match Self::live(&mut items, key, now) {
+            Some(Value::Count(n)) => n + delta,
+            _ => delta,
+        };
+        items.insert(key.to_string(), (Value::Count(total), exp));
+        Ok(total)
+    }
+
+    async fn add_member(
+        &self,
+        key: &str,
+        member: &str,
+        max: usize,
+        now: i64,
+        exp: i64,
+    ) -> Result<bool, StoreError> {
+        let mut items = self.items();
+        let mut set = match Self::live(&mut items, key, now) {
+            Some(Value::Set(s)) => s,
+            _ => HashSet::new(),
+        };
+        if set.contains(member) {
+            return Ok(true);
+        }
+        if set.len() >= max {
+            return Ok(false);
+        }
+        set.insert(member.to_string());
+        items.insert(key.to_string(), (Value::Set(set), exp));
+        Ok(true)
+    }
+
+    async fn claim(&self, key: &str, now: i64, until: i64) -> Result<Result<(), i64>, StoreError> {
+        let mut items = self.items();
+        if let Some(Value::Until(open_at)) = Self::live(&mut items, key, now)
+            && open_at > now
+        {
+            return Ok(Err(open_at));
+        }
+        items.insert(key.to_string(), (Value::Until(until), until));
+        Ok(Ok(()))
+    }
+
+    async fn get_lock(&self, key: &str, now: i64) -> Result<Option<Lock>, StoreError> {
+        let mut items = self.items();
+        Ok(match Self::live(&mut items, key, now) {
+            Some(Value::Lock(l)) => Some(l),
+            _ => None,
+        })
+    }
+
+    async fn set_lock(&self, key: &str, lock: Lock, exp: i64) -> Result<(), StoreError> {
+        self.items()
+            .insert(key.to_string(), (Value::Lock(lock), exp.max(lock.until)));
+        Ok(())
+    }
+
+    async fn put_record(&self, id: &str, r: &Record, exp: i64) -> Result<(), StoreError> {
+        self.items()
+            .insert(format!("req:{id}"), (Value::Record(r.clone()), exp));
+        Ok(())
+    }
+
+    async fn get_record(&self, id: &str, now: i64) -> Result<Option<Record>, StoreError> {
+        let mut items = self.items();
+        Ok(match Self::live(&mut items, &format!("req:{id}"), now) {
+            Some(Value::Record(r)) => Some(r),
+            _ => None,
+        })
+    }
+
+    async fn mark_verified(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let mut items = self.items();
+        let key = format!("req:{id}");
+        if Self::live(&mut items, &key, now).is_none() {
+            return Ok(false);
+        }
+        match items.get_mut(&key) {
+            Some((Value::Record(r), _)) if !r.verified => {
+                r.verified = true;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn first_value(&self, key: &str, value: i64, exp: i64) -> Result<i64, StoreError> {
+        let mut items = self.items();
+        match items.get(key) {
+            Some((Value::Count(v), _)) => Ok(*v),
+            _ => {
+                items.insert(key.to_string(), (Value::Count(value), exp));
+                Ok(value)
+            }
+        }
+    }
+}

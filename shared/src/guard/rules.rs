@@ -1,0 +1,334 @@
+//! The guard's rules as data: each has a name, a default limit and a mode (`off`, `monitor`:
+//! log what would have been refused, `enforce`), all configurable. Pure functions of the clock
+//! for windows, cooldowns and lock lengths, so every decision is testable with a fake clock.
+
+use std::collections::HashMap;
+
+pub const SECOND: i64 = 1000;
+pub const MINUTE: i64 = 60 * SECOND;
+pub const HOUR: i64 = 60 * MINUTE;
+pub const DAY: i64 = 24 * HOUR;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// Time between two starts to one number: 60, 180, 300, then 600 s (by starts this hour).
+    NumberCooldown,
+    NumberPerHour,
+    NumberPerDay,
+    IpPer10Min,
+    IpPerDay,
+    /// Distinct destination calling codes one IP may start to per UTC day.
+    IpCallingCodes,
+    IpWrongCodesPerHour,
+    /// Unverified starts to one number range (the number without its last 4 digits) per day;
+    /// past it the range is blocked for 12 h.
+    RangeUnverifiedPerDay,
+    /// Wrong codes for one number across all its requests per day; past it the number is
+    /// locked for 1 h, doubling up to 24 h.
+    NumberWrongCodesPerDay,
+    GlobalStartsPerDay,
+    /// Estimated spend caps, in EUR.
+    SpendPerDay,
+    SpendPerMonth,
+    /// trigger_next_event: seconds since the last start or trigger.
+    TriggerGap,
+    /// Block a calling code for 12 h (doubling up to 7 days) when its unverified starts in a
+    /// day exceed max(limit, 0.3 x its verified starts); monitor-only in a deployment's first
+    /// 14 days, while there is no baseline.
+    CountryAutoBlock,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Off,
+    Monitor,
+    Enforce,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 14] = [
+        Rule::NumberCooldown,
+        Rule::NumberPerHour,
+        Rule::NumberPerDay,
+        Rule::IpPer10Min,
+        Rule::IpPerDay,
+        Rule::IpCallingCodes,
+        Rule::IpWrongCodesPerHour,
+        Rule::RangeUnverifiedPerDay,
+        Rule::NumberWrongCodesPerDay,
+        Rule::GlobalStartsPerDay,
+        Rule::SpendPerDay,
+        Rule::SpendPerMonth,
+        Rule::TriggerGap,
+        Rule::CountryAutoBlock,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::NumberCooldown => "number_cooldown",
+            Rule::NumberPerHour => "number_per_hour",
+            Rule::NumberPerDay => "number_per_day",
+            Rule::IpPer10Min => "ip_per_10min",
+            Rule::IpPerDay => "ip_per_day",
+            Rule::IpCallingCodes => "ip_calling_codes",
+            Rule::IpWrongCodesPerHour => "ip_wrong_codes_per_hour",
+            Rule::RangeUnverifiedPerDay => "range_unverified_per_day",
+            Rule::NumberWrongCodesPerDay => "number_wrong_codes_per_day",
+            Rule::GlobalStartsPerDay => "global_starts_per_day",
+            Rule::SpendPerDay => "spend_per_day",
+            Rule::SpendPerMonth => "spend_per_month",
+            Rule::TriggerGap => "trigger_gap",
+            Rule::CountryAutoBlock => "country_autoblock",
+        }
+    }
+
+    /// The default limit (a count, EUR for spend, seconds for the trigger gap, the first
+    /// cooldown step for the cooldown).
+    pub fn default_limit(self) -> f64 {
+        match self {
+            Rule::NumberCooldown => 60.0,
+            Rule::NumberPerHour => 5.0,
+            Rule::NumberPerDay => 10.0,
+            Rule::IpPer10Min => 20.0,
+            Rule::IpPerDay => 100.0,
+            Rule::IpCallingCodes => 3.0,
+            Rule::IpWrongCodesPerHour => 30.0,
+            Rule::RangeUnverifiedPerDay => 20.0,
+            Rule::NumberWrongCodesPerDay => 10.0,
+            Rule::GlobalStartsPerDay => 1000.0,
+            Rule::SpendPerDay => 50.0,
+            Rule::SpendPerMonth => 500.0,
+            Rule::TriggerGap => 60.0,
+            Rule::CountryAutoBlock => 20.0,
+        }
+    }
+}
+
+/// Limits, modes and prices, from `GUARD_LIMITS`, `GUARD_MODES` and `GUARD_PRICES`.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    limits: HashMap<Rule, f64>,
+    modes: HashMap<Rule, Mode>,
+    /// EUR per delivery by calling code (longest prefix wins), and for all others.
+    prices: Vec<(String, f64)>,
+    default_price: f64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            limits: HashMap::new(),
+            modes: HashMap::new(),
+            prices: Vec::new(),
+            default_price: 0.10,
+        }
+    }
+}
+
+impl Policy {
+    /// `limits`: `name=value,...`; `modes`: `name=off|monitor|enforce,...` (`*` for every
+    /// rule); `prices`: `calling_code:eur,...` (`*` for the rest).
+    pub fn parse(limits: &str, modes: &str, prices: &str) -> Result<Self, String> {
+        let mut p = Self::default();
+        for (name, value) in pairs(limits, '=')? {
+            let rule = by_name(name)?;
+            let v: f64 = value
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| format!("GUARD_LIMITS: {name} needs a number >= 0"))?;
+            p.limits.insert(rule, v);
+        }
+        for (name, value) in pairs(modes, '=')? {
+            let mode = match value {
+                "off" => Mode::Off,
+                "monitor" => Mode::Monitor,
+                "enforce" => Mode::Enforce,
+                _ => return Err(format!("GUARD_MODES: {name}: use off, monitor or enforce")),
+            };
+            if name == "*" {
+                for r in Rule::ALL {
+                    p.modes.entry(r).or_insert(mode);
+                }
+            } else {
+                p.modes.insert(by_name(name)?, mode);
+            }
+        }
+        for (code, value) in pairs(prices, ':')? {
+            let eur: f64 = value
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| format!("GUARD_PRICES: {code} needs a price in EUR"))?;
+            if code == "*" {
+                p.default_price = eur;
+            } else if code.len() <= 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+                p.prices.push((code.to_string(), eur));
+            } else {
+                return Err(format!("GUARD_PRICES: {code:?} is not a calling code"));
+            }
+        }
+        p.prices.sort_by_key(|(c, _)| std::cmp::Reverse(c.len()));
+        Ok(p)
+    }
+
+    pub fn limit(&self, rule: Rule) -> f64 {
+        self.limits
+            .get(&rule)
+            .copied()
+            .unwrap_or(rule.default_limit())
+    }
+
+    /// Counting limits as whole numbers.
+    pub fn count(&self, rule: Rule) -> i64 {
+        self.limit(rule).floor() as i64
+    }
+
+    pub fn mode(&self, rule: Rule) -> Mode {
+        self.modes.get(&rule).copied().unwrap_or(Mode::Enforce)
+    }
+
+    pub fn with_mode(mut self, rule: Rule, mode: Mode) -> Self {
+        self.modes.insert(rule, mode);
+        self
+    }
+
+    pub fn with_limit(mut self, rule: Rule, limit: f64) -> Self {
+        self.limits.insert(rule, limit);
+        self
+    }
+
+    /// Estimated cost of one delivery to a number, in 1/10000 EUR (whole units for counters).
+    pub fn price_units(&self, digits: &str) -> i64 {
+        let eur = self
+            .prices
+            .iter()
+            .find(|(c, _)| digits.starts_with(c.as_str()))
+            .map_or(self.default_price, |(_, p)| *p);
+        (eur * 10_000.0).round() as i64
+    }
+}
+
+fn pairs(spec: &str, sep: char) -> Result<Vec<(&str, &str)>, String> {
+    spec.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            item.split_once(sep)
+                .map(|(k, v)| (k.trim(), v.trim()))
+                .ok_or_else(|| format!("{item:?}: expected name{sep}value"))
+        })
+        .collect()
+}
+
+fn by_name(name: &str) -> Result<Rule, String> {
+    Rule::ALL
+        .into_iter()
+        .find(|r| r.name() == name)
+        .ok_or_else(|| format!("unknown guard rule {name:?}"))
+}
+
+/// A fixed window: its index (part of the counter's key) and when it ends (the item's TTL).
+pub fn window(now: i64, len: i64) -> (i64, i64) {
+    let index = now.div_euclid(len);
+    (index, (index + 1) * len)
+}
+
+/// The UTC month of a time, as `YYYY-MM` (for the monthly spend counter).
+pub fn month(now: i64) -> String {
+    // Howard Hinnant's civil_from_days.
+    let z = now.div_euclid(DAY) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}")
+}
+
+/// Resend cooldown after the `nth` start to a number this hour (1-based): 60, 180, 300,
+/// then 600 s, scaled by the configured first step.
+pub fn cooldown(nth: i64, first_step_s: f64) -> i64 {
+    let factor = match nth {
+        ..=1 => 1.0,
+        2 => 3.0,
+        3 => 5.0,
+        _ => 10.0,
+    };
+    (factor * first_step_s * SECOND as f64) as i64
+}
+
+/// How long a lock lasts on its `strike`-th time (1-based): `base` doubling up to `max`.
+pub fn lock_length(strike: u32, base: i64, max: i64) -> i64 {
+    let doublings = strike.saturating_sub(1).min(20);
+    base.saturating_mul(1 << doublings).min(max)
+}
+
+/// The country auto-block threshold: max(limit, 0.3 x verified starts).
+pub fn autoblock_threshold(limit: f64, verified: i64) -> f64 {
+    limit.max(0.3 * verified as f64)
+}
+
+/// Seconds for `Retry-After`, rounded up, at least 1.
+pub fn retry_after_s(until: i64, now: i64) -> u64 {
+    ((until - now + SECOND - 1) / SECOND).max(1) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        let p = Policy::default();
+        assert_eq!(p.count(Rule::NumberPerHour), 5);
+        assert_eq!(p.mode(Rule::IpPerDay), Mode::Enforce);
+        let p = Policy::parse(
+            "number_per_hour=3, spend_per_day=12.5",
+            "*=monitor, ip_per_day=off",
+            "44:0.05, 4420:0.30, *:0.2",
+        )
+        .unwrap();
+        assert_eq!(p.count(Rule::NumberPerHour), 3);
+        assert_eq!(p.limit(Rule::SpendPerDay), 12.5);
+        assert_eq!(p.mode(Rule::IpPerDay), Mode::Off);
+        assert_eq!(p.mode(Rule::NumberPerDay), Mode::Monitor);
+        assert_eq!(p.price_units("447700900123"), 500);
+        assert_eq!(p.price_units("442012345678"), 3000, "longest prefix wins");
+        assert_eq!(p.price_units("33612345678"), 2000);
+        for bad in [("nope=1", "", ""), ("number_per_hour=-1", "", "")] {
+            assert!(Policy::parse(bad.0, bad.1, bad.2).is_err(), "{bad:?}");
+        }
+        assert!(Policy::parse("", "ip_per_day=sometimes", "").is_err());
+        assert!(Policy::parse("", "", "UK:0.1").is_err());
+    }
+
+    #[test]
+    fn windows_months_and_lengths() {
+        assert_eq!(window(DAY + 5, DAY), (1, 2 * DAY));
+        assert_eq!(month(0), "1970-01");
+        // 2026-11-24T12:00:00Z
+        assert_eq!(month(1_795_521_600_000), "2026-11");
+        assert_eq!(month(1_798_761_600_000 - 1), "2026-12");
+        assert_eq!(month(1_798_761_600_000), "2027-01");
+        assert_eq!(
+            (1..=5)
+                .map(|n| cooldown(n, 60.0) / SECOND)
+                .collect::<Vec<_>>(),
+            vec![60, 180, 300, 600, 600]
+        );
+        assert_eq!(
+            (1..=7)
+                .map(|s| lock_length(s, HOUR, DAY) / HOUR)
+                .collect::<Vec<_>>(),
+            vec![1, 2, 4, 8, 16, 24, 24]
+        );
+        assert_eq!(lock_length(40, 12 * HOUR, 7 * DAY), 7 * DAY);
+        assert_eq!(autoblock_threshold(20.0, 10), 20.0);
+        assert_eq!(autoblock_threshold(20.0, 1000), 300.0);
+        assert_eq!(retry_after_s(5_001, 0), 6);
+        assert_eq!(retry_after_s(0, 10), 1);
+    }
+}

@@ -1,0 +1,160 @@
+//! The guard's storage port: a handful of atomic item operations that both adapters (memory,
+//! DynamoDB) implement with the same meaning, checked by one shared test suite. Times are epoch
+//! milliseconds; every item carries an expiry (a DynamoDB TTL), and since TTL deletion is lazy
+//! (and moto never deletes), reads treat expired items as absent in code.
+
+use std::future::Future;
+
+use thiserror::Error;
+
+use super::dynamo::DynamoStore;
+use super::memory::MemoryStore;
+
+#[derive(Debug, Error)]
+#[error("guard store: {0}")]
+pub struct StoreError(pub String);
+
+/// A lock or block with the number of times it has been imposed (for doubling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lock {
+    pub until: i64,
+    pub strikes: u32,
+}
+
+/// What the proxy keeps about a verification it started (no number, no IP: digests only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub number: String,
+    pub range: String,
+    pub calling_code: String,
+    pub ip: String,
+    pub created_at: i64,
+    pub verified: bool,
+}
+
+pub trait Store: Send + Sync {
+    /// Adds `delta` to a counter (created at 0) and returns the new value, atomically: of N
+    /// concurrent calls, each sees a different total.
+    fn add(
+        &self,
+        key: &str,
+        delta: i64,
+        now: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Adds `member` to a set unless the set already has `max` other members; true when the
+    /// member is (now) in the set.
+    fn add_member(
+        &self,
+        key: &str,
+        member: &str,
+        max: usize,
+        now: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Takes a gate until `until` if it is open at `now`; otherwise `Err(time it opens)`.
+    fn claim(
+        &self,
+        key: &str,
+        now: i64,
+        until: i64,
+    ) -> impl Future<Output = Result<Result<(), i64>, StoreError>> + Send;
+
+    fn get_lock(
+        &self,
+        key: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<Lock>, StoreError>> + Send;
+
+    /// Stores a lock; `expires_at` is when its strike count may be forgotten.
+    fn set_lock(
+        &self,
+        key: &str,
+        lock: Lock,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn put_record(
+        &self,
+        id: &str,
+        record: &Record,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn get_record(
+        &self,
+        id: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<Record>, StoreError>> + Send;
+
+    /// Marks a record verified; true only for the call that changed it (so a success is
+    /// credited once however often it is reported).
+    fn mark_verified(
+        &self,
+        id: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The value stored under `key`, storing `value` first if there is none (e.g. when this
+    /// deployment first ran).
+    fn first_value(
+        &self,
+        key: &str,
+        value: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+}
+
+/// The configured store (enum dispatch: the trait's futures are not object-safe).
+pub enum AnyStore {
+    Memory(MemoryStore),
+    Dynamo(DynamoStore),
+}
+
+macro_rules! delegate {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            AnyStore::Memory($s) => $call.await,
+            AnyStore::Dynamo($s) => $call.await,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    async fn add(&self, key: &str, delta: i64, now: i64, exp: i64) -> Result<i64, StoreError> {
+        delegate!(self, s => s.add(key, delta, now, exp))
+    }
+    async fn add_member(
+        &self,
+        key: &str,
+        member: &str,
+        max: usize,
+        now: i64,
+        exp: i64,
+    ) -> Result<bool, StoreError> {
+        delegate!(self, s => s.add_member(key, member, max, now, exp))
+    }
+    async fn claim(&self, key: &str, now: i64, until: i64) -> Result<Result<(), i64>, StoreError> {
+        delegate!(self, s => s.claim(key, now, until))
+    }
+    async fn get_lock(&self, key: &str, now: i64) -> Result<Option<Lock>, StoreError> {
+        delegate!(self, s => s.get_lock(key, now))
+    }
+    async fn set_lock(&self, key: &str, lock: Lock, exp: i64) -> Result<(), StoreError> {
+        delegate!(self, s => s.set_lock(key, lock, exp))
+    }
+    async fn put_record(&self, id: &str, r: &Record, exp: i64) -> Result<(), StoreError> {
+        delegate!(self, s => s.put_record(id, r, exp))
+    }
+    async fn get_record(&self, id: &str, now: i64) -> Result<Option<Record>, StoreError> {
+        delegate!(self, s => s.get_record(id, now))
+    }
+    async fn mark_verified(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        delegate!(self, s => s.mark_verified(id, now))
+    }
+    async fn first_value(&self, key: &str, value: i64, exp: i64) -> Result<i64, StoreError> {
+        delegate!(self, s => s.first_value(key, value, exp))
+    }
+}
