@@ -97,6 +97,7 @@ impl Guarded for ControlRequest {
         };
         if self.cmd == Command::TriggerNextEvent {
             let subject = Subject {
+                price: guard.policy.price_units(&record.calling_code),
                 number: record.number,
                 range: record.range,
                 calling_code: record.calling_code,

@@ -4,6 +4,7 @@
 //! Imports `verify/` (numbers, ids), `error` and `log`; `config` and everything above use it.
 
 pub mod clock;
+pub mod conformance;
 pub mod dynamo;
 pub mod guarded;
 pub mod keys;
@@ -48,6 +49,8 @@ pub struct Subject {
     pub range: String,
     pub calling_code: String,
     pub ip: String,
+    /// Estimated cost of one delivery, in 1/10000 EUR.
+    pub price: i64,
     pub now: i64,
 }
 
@@ -130,6 +133,7 @@ impl Guard {
             range: self.hasher.range(number),
             calling_code: keys::calling_code(number).to_string(),
             ip: self.hasher.ip(ip),
+            price: self.policy.price_units(number.digits()),
             now: self.now(),
         }
     }
@@ -247,7 +251,7 @@ impl Guard {
             .await?;
         self.count(v, Rule::GlobalStartsPerDay, "g:starts:d", DAY, 1)
             .await?;
-        let price = self.policy.price_units(&s.calling_code);
+        let price = s.price;
         let (day, day_end) = rules::window(v.now, DAY);
         let spent = self
             .store
