@@ -2,48 +2,16 @@
 //! scripts/test): one GetParameters call with decryption, caching, TTL refresh, errors.
 
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_ssm::config::{BehaviorVersion, Credentials as AwsCredentials, Region};
 use aws_sdk_ssm::types::ParameterType;
 use shared::Secrets;
 use shared::error::SecretsError;
 
-struct Moto {
-    child: Child,
-    url: String,
-}
+mod common;
 
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn moto() -> Moto {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server on PATH (pip install 'moto[server]'; scripts/test does)");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto_server did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Moto {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
+use common::moto;
 
 fn client(url: &str) -> aws_sdk_ssm::Client {
     let conf = aws_sdk_ssm::Config::builder()

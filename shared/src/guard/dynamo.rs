@@ -85,7 +85,8 @@ impl Store for DynamoStore {
             .expression_attribute_names("#exp", "exp")
             .expression_attribute_values(":d", n(delta))
             .expression_attribute_values(":exp", ttl(exp))
-            .return_values(ReturnValue::UpdatedNew)
+            // ALL_NEW, not UPDATED_NEW: an ADD of 0 changes nothing, and nothing would come back.
+            .return_values(ReturnValue::AllNew)
             .send()
             .await
             .map_err(err)?;
