@@ -26,8 +26,10 @@ def test_schemathesis_finds_no_server_errors(built, tmp_path):
         report = out.stdout[-6000:] + out.stderr[-2000:]
         assert out.returncode == 0, report
         assert "generated" in out.stdout, report
-        status, _, _ = http("POST", f"http://127.0.0.1:{port}/request", {"number": "+447700900777"})
-        assert status == 200, "still serving after the fuzzing"
+        status, body, _ = http("POST", f"http://127.0.0.1:{port}/request", {"number": "+447700900777"})
+        # The fuzzer spent this address's start allowance, so a 429 from the guard is a
+        # served answer too.
+        assert status in (200, 429) and body["status"] in ("0", "1"), ("still serving after the fuzzing", status, body)
         assert server.proc.poll() is None
         log = server.output()
         assert "panicked" not in log

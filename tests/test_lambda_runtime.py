@@ -1,6 +1,8 @@
 """The real release `bootstrap` binaries under a real Lambda runtime emulator (`cargo lambda
-watch` on 127.0.0.1), with the Vonage credentials loaded from SSM (moto) and the simulator as
-upstream: request -> PIN from the outbox -> check, using the sample events in events/."""
+watch` on 127.0.0.1), with the Vonage credentials and the guard's key loaded from SSM (moto), the
+guard's table in DynamoDB (moto) and the simulator as upstream: request -> PIN from the outbox ->
+check, using the sample events in events/. Each function is its own process, as in Lambda: what
+/request records, /check finds only through DynamoDB."""
 
 import json
 import subprocess
@@ -17,6 +19,16 @@ def ssm_params(moto):
                        aws_access_key_id="testing", aws_secret_access_key="testing")
     ssm.put_parameter(Name="/verify-proxy/api-key", Value="abcd1234", Type="String", Overwrite=True)
     ssm.put_parameter(Name="/verify-proxy/api-secret", Value="sim-secret-1", Type="SecureString", Overwrite=True)
+    ssm.put_parameter(Name="/verify-proxy/guard-key", Value="guard-key-for-the-runtime-test", Type="SecureString",
+                      Overwrite=True)
+    dynamodb = boto3.client("dynamodb", region_name="eu-west-1", endpoint_url=moto,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    # As template.yaml creates it.
+    dynamodb.create_table(TableName="guard", BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    dynamodb.update_time_to_live(TableName="guard",
+                                 TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
     return moto
 
 
@@ -29,6 +41,9 @@ def emulator(simulator, ssm_params, tmp_path):
         "VERIFY_API_KEY_PARAM=/verify-proxy/api-key",
         "VERIFY_API_SECRET_PARAM=/verify-proxy/api-secret",
         f"AWS_ENDPOINT_URL_SSM={ssm_params}",
+        f"AWS_ENDPOINT_URL_DYNAMODB={ssm_params}",
+        "GUARD_TABLE=guard",
+        "GUARD_HMAC_KEY_PARAM=/verify-proxy/guard-key",
         "AWS_REGION=eu-west-1",
         "AWS_ACCESS_KEY_ID=testing",
         "AWS_SECRET_ACCESS_KEY=testing",
@@ -38,6 +53,7 @@ def emulator(simulator, ssm_params, tmp_path):
     p = Proc(["cargo", "lambda", "watch", "--release", "--ignore-changes", "-A", "127.0.0.1", "-P", str(port),
               "--env-file", str(env_file)], name="cargo-lambda-watch", tmp_path=tmp_path)
     wait_for_port(port, p.proc, timeout=900, log=p.log)
+    p.moto = ssm_params
     yield port, sim_base, p
     p.stop()
 
@@ -73,5 +89,26 @@ def test_request_then_check_through_the_runtime(emulator, tmp_path):
     # A second check of the finished request maps Verify's 6 to 404 through the same path.
     resp = invoke(port, "check", check_event, tmp_path)
     assert resp["statusCode"] == 404
+
+    # The request function's resend cooldown, kept in DynamoDB, holds for the next instance.
+    resp = invoke(port, "request", request_event, tmp_path)
+    assert resp["statusCode"] == 429, resp
+    assert resp["headers"]["retry-after"] == "60"
+
+    # An id this deployment never issued is refused before Vonage is asked.
+    before = len(http("GET", f"{sim_base}/_sim/messages")[1]["messages"])
+    check_event["body"] = json.dumps({"request_id": "0123456789abcdef0123456789abcdef", "code": "123456"})
+    resp = invoke(port, "check", check_event, tmp_path)
+    assert resp["statusCode"] == 404
+    assert json.loads(resp["body"])["status"] == "6"
+    assert len(http("GET", f"{sim_base}/_sim/messages")[1]["messages"]) == before
+
+    # The table holds digests: no number, no IP, no code.
+    dynamodb = boto3.client("dynamodb", region_name="eu-west-1", endpoint_url=proc.moto,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    items = json.dumps(dynamodb.scan(TableName="guard")["Items"])
+    assert rid in items, "the request is recorded"
+    assert "447700900001" not in items and "7700900001" not in items
     log = proc.output()
     assert "sim-secret-1" not in log and "447700900001" not in log
+    assert "guard-key-for-the-runtime-test" not in log

@@ -14,7 +14,12 @@ PER_CLIENT = 8
 
 def test_concurrent_clients_lose_nothing(built, tmp_path, capsys):
     port = free_port()
-    server = Proc([str(built / "verify-proxy-local")], env={"LISTEN": f"127.0.0.1:{port}"}, name="local-load", tmp_path=tmp_path)
+    # All 256 verifications come from one address and one number range: the per-IP and
+    # per-range limits are raised (the guard stays in the path, counting); the limits
+    # themselves are what tests/test_attack_local.py is about.
+    limits = "ip_per_10min=10000,ip_per_day=10000,range_unverified_per_day=10000"
+    server = Proc([str(built / "verify-proxy-local")], env={"LISTEN": f"127.0.0.1:{port}", "GUARD_LIMITS": limits},
+                  name="local-load", tmp_path=tmp_path)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_port(port, server.proc, log=server.log)

@@ -5,10 +5,12 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::body::Body as AxumBody;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, any, get};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
+use lambda_http::request::RequestContext;
 use shared::{Config, Deps, Endpoint, Secrets};
 use verify_sim::{Account, SimConfig, Simulator};
 
@@ -78,6 +80,7 @@ pub async fn start(
         sim.spawn_ticker();
     }
     tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!("local server stopped: {e}");
         }
@@ -93,11 +96,17 @@ type SharedDeps = std::sync::Arc<Deps>;
 
 /// Every method goes to the endpoint, which answers 405 (or a CORS preflight) itself.
 fn route<E: Endpoint + 'static>() -> MethodRouter<SharedDeps> {
-    any(|State(deps): State<SharedDeps>, req: Request| async move { invoke::<E>(&deps, req).await })
+    any(
+        |State(deps): State<SharedDeps>,
+         ConnectInfo(peer): ConnectInfo<SocketAddr>,
+         req: Request| async move { invoke::<E>(&deps, peer, req).await },
+    )
 }
 
-/// Runs an endpoint on an axum request, as API Gateway would hand it over.
-async fn invoke<E: Endpoint>(deps: &Deps, req: Request) -> Response {
+/// Runs an endpoint on an axum request as API Gateway would hand it over: the TCP peer's
+/// address goes where API Gateway puts the caller's (`requestContext.identity.sourceIp`);
+/// forwarding headers are not trusted, as API Gateway's own field is not a header.
+async fn invoke<E: Endpoint>(deps: &Deps, peer: SocketAddr, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
         return (
@@ -107,8 +116,13 @@ async fn invoke<E: Endpoint>(deps: &Deps, req: Request) -> Response {
         )
             .into_response();
     };
-    let lambda_req =
+    let mut lambda_req =
         lambda_http::http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
+    let mut context = ApiGatewayProxyRequestContext::default();
+    context.identity.source_ip = Some(peer.ip().to_string());
+    lambda_req
+        .extensions_mut()
+        .insert(RequestContext::ApiGatewayV1(context));
     let (parts, body) = shared::serve::<E>(lambda_req, deps).await.into_parts();
     Response::from_parts(parts, AxumBody::from(body.as_ref().to_vec()))
 }

@@ -62,6 +62,16 @@ impl Deps {
         let secrets = Secrets::from_env().await?;
         let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
         let Some(table) = var("GUARD_TABLE") else {
+            // Each Lambda instance would count alone and /check could not see the ids /request
+            // recorded: in Lambda the memory store must be asked for explicitly.
+            if var("AWS_LAMBDA_FUNCTION_NAME").is_some()
+                && var("GUARD_STORE").as_deref() != Some("memory")
+            {
+                return Err(InitError::Guard(
+                    "set GUARD_TABLE (DynamoDB); GUARD_STORE=memory only for a single instance"
+                        .into(),
+                ));
+            }
             let mut deps = Self::new(config, secrets)?;
             if let Some(key) = var("GUARD_HMAC_KEY") {
                 deps.guard = deps
