@@ -62,7 +62,15 @@ pub async fn start(
         } => (Secrets::fixed(api_key, api_secret), None),
     };
     let base_url = config.base_url.clone();
-    let deps = std::sync::Arc::new(Deps::new(config, secrets)?);
+    let mut deps = Deps::new(config, secrets)?;
+    if let Some(sim) = &simulator {
+        // One clock for the upstream and the limits: /_sim/clock/advance moves both.
+        let guard = deps
+            .guard
+            .with_clock(std::sync::Arc::new(SimClock(sim.clone())));
+        deps.guard = guard;
+    }
+    let deps = std::sync::Arc::new(deps);
     let mut app = Router::new()
         .route("/", get(|| async { Html(PAGE) }))
         .route(
@@ -93,6 +101,15 @@ pub async fn start(
 }
 
 type SharedDeps = std::sync::Arc<Deps>;
+
+/// The embedded simulator's clock, as the guard's.
+struct SimClock(Simulator);
+
+impl shared::guard::Clock for SimClock {
+    fn now_ms(&self) -> i64 {
+        self.0.clock().now_ms()
+    }
+}
 
 /// Every method goes to the endpoint, which answers 405 (or a CORS preflight) itself.
 fn route<E: Endpoint + 'static>() -> MethodRouter<SharedDeps> {

@@ -114,6 +114,11 @@ impl Guard {
         }
     }
 
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     pub fn with_hasher(mut self, hasher: Hasher) -> Self {
         self.hasher = hasher;
         self

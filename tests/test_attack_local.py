@@ -1,0 +1,154 @@
+"""Attacks on the local server (limits on, defaults), as an abuser would run them, each asserting
+the counts the guard allows. The local server takes the caller's address from the TCP peer, as
+API Gateway does, so the attacker here rotates real source addresses (127.0.0.2, 127.0.0.3, ...)
+and sends forged X-Forwarded-For headers; it changes number notation; and it moves the shared
+simulator clock (/_sim/clock/advance moves the guard's clock too) instead of waiting."""
+
+import http.client
+import json
+
+import pytest
+
+from harness import Proc, free_port, wait_for_port
+
+TEST_NUMBER, TEST_CODE = "+447700900999", "246810"
+
+
+@pytest.fixture
+def server(built, tmp_path):
+    port = free_port()
+    p = Proc([str(built / "verify-proxy-local")],
+             env={"LISTEN": f"127.0.0.1:{port}", "SIM_SEED": "21", "TEST_NUMBERS": f"{TEST_NUMBER}:{TEST_CODE}"},
+             name="local-attack", tmp_path=tmp_path)
+    wait_for_port(port, p.proc, log=p.log)
+    yield port, p
+    p.stop()
+
+
+def call(port, method, path, body=None, source="127.0.0.1", headers=None):
+    """One HTTP call from a chosen loopback source address: (status, JSON, headers)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
+    try:
+        hdrs = {"content-type": "application/json", **(headers or {})}
+        conn.request(method, path, body=None if body is None else json.dumps(body), headers=hdrs)
+        r = conn.getresponse()
+        return r.status, json.loads(r.read() or b"null"), {k.lower(): v for k, v in r.getheaders()}
+    finally:
+        conn.close()
+
+
+def start(port, number, source="127.0.0.1", headers=None):
+    return call(port, "POST", "/request", {"number": number}, source, headers)
+
+
+def advance(port, seconds):
+    status, _, _ = call(port, "POST", "/_sim/clock/advance", {"seconds": seconds})
+    assert status == 200
+
+
+def sms_count(port):
+    _, body, _ = call(port, "GET", "/_sim/messages")
+    return sum(1 for m in body["messages"] if m["channel"] == "sms")
+
+
+def test_sequential_number_pumping_from_one_address(server):
+    port, proc = server
+    results = [start(port, f"+44 7700 9{i:05d}", headers={"x-forwarded-for": f"198.51.100.{i}"})
+               for i in range(40)]
+    statuses = [s for s, _, _ in results]
+    assert statuses.count(200) == 20, statuses
+    refused = [r for r in results if r[0] == 429]
+    assert len(refused) == 20, "forged X-Forwarded-For headers do not make new callers"
+    for _, body, headers in refused:
+        assert body == {"status": "1", "error_text": "Too many attempts. Please try again later."}
+        assert int(headers["retry-after"]) > 0
+    assert sms_count(port) == 20
+    assert "ip_per_10min" in proc.output(), "the rule is in the log, not in the answer"
+
+
+def test_sequential_number_pumping_from_rotating_addresses(server):
+    port, _ = server
+    statuses = [start(port, f"+4477009{i:05d}", source=f"127.0.{i // 200}.{2 + i % 200}")[0] for i in range(60)]
+    # One operator block (the number without its last 4 digits): 20 unverified starts a day.
+    assert statuses.count(200) == 20, statuses
+    assert statuses.count(429) == 40
+    assert sms_count(port) == 20
+
+
+def test_one_number_bombing_from_rotating_addresses_and_notations(server):
+    port, _ = server
+    notations = ["+447700900123", "00447700900123", "+44 7700 900123", "44-7700-900123", "(+44) 7700900123"]
+    passed = 0
+    for minute in range(120):
+        for k in range(5):
+            status, _, _ = start(port, notations[k], source=f"127.0.1.{2 + (minute * 5 + k) % 250}")
+            passed += status == 200
+        advance(port, 61)
+    # Two hours of 5 attempts a minute from 250 addresses. Refused attempts count too, so the
+    # number's 10 a day are spent within two minutes: one SMS reaches the victim (two if the
+    # run crosses a UTC midnight), where an open proxy delivered thousands.
+    assert 1 <= passed <= 2, passed
+    assert sms_count(port) == passed
+
+
+def test_code_guessing_across_restarts_is_locked(server):
+    port, _ = server
+    number = "+447700900555"
+    wrong_answers, locked = 0, False
+    for cycle in range(8):
+        status, body, _ = start(port, number, source=f"127.0.2.{2 + cycle}")
+        if status != 200:
+            advance(port, 601)
+            continue
+        rid = body["request_id"]
+        _, outbox, _ = call(port, "GET", f"/_sim/messages?request_id={rid}")
+        code = outbox["messages"][-1]["code"]
+        for guess in ("0000", "1111", "2222", "3333"):
+            if guess == code:
+                continue
+            status, body, _ = call(port, "POST", "/check", {"request_id": rid, "code": guess}, source=f"127.0.3.{2 + cycle}")
+            if status == 410 and "try again later" in body["error_text"]:
+                locked = True  # the guard's lock, answered as Verify's 17
+                break
+            assert body["status"] in ("16", "17"), body
+            wrong_answers += 1
+            if body["status"] == "17":
+                break  # Verify ended this request after 3 wrong codes: start another
+        if locked:
+            break
+        advance(port, 601)
+    assert locked, "the number's wrong-code lock engaged"
+    assert wrong_answers == 11, "10 wrong codes a day across requests, the 11th locks"
+
+
+def test_test_number_codes_cannot_be_guessed(server):
+    port, _ = server
+    status, body, _ = start(port, TEST_NUMBER)
+    assert status == 200
+    rid = body["request_id"]
+    assert TEST_NUMBER[1:] not in rid, "the id does not give away the number"
+    answers = []
+    for i in range(30):
+        status, _, _ = call(port, "POST", "/check", {"request_id": rid, "code": f"{100000 + i}"}, source=f"127.0.4.{2 + i}")
+        answers.append(status)
+    assert answers.count(400) == 11 and answers[11:] == [410] * 19, answers
+    status, _, _ = call(port, "POST", "/check", {"request_id": rid, "code": TEST_CODE})
+    assert status == 410, "locked even for the right code"
+    assert sms_count(port) == 0
+
+
+def test_status_10_does_not_hand_out_the_victims_request_id(server):
+    port, _ = server
+    status, body, _ = start(port, "+447700900777", source="127.0.5.2")
+    assert status == 200
+    victim = body["request_id"]
+    advance(port, 61)
+    status, body, headers = start(port, "0044 7700 900777", source="127.0.5.3")
+    assert status == 409 and body["status"] == "10", body
+    assert "request_id" not in body and victim not in json.dumps(body)
+    assert "retry-after" in headers
+    # Ids the deployment never issued are refused without asking Vonage.
+    for path, payload in [("/cancel", {"request_id": "0" * 32}), ("/check", {"request_id": "f" * 32, "code": "1234"}),
+                          ("/control", {"request_id": "a" * 32, "cmd": "cancel"}), ("/search", {"request_id": "b" * 32})]:
+        status, body, _ = call(port, "POST", path, payload, source="127.0.5.3")
+        assert status == 404, (path, body)
