@@ -138,8 +138,7 @@ mod tests {
             tracing::debug!(target: "shared::endpoint", "ours at debug");
             tracing::info!(target: "shared::endpoint", "invocation");
         });
-        let v = seen.0.lock().map(|v| v.clone()).unwrap_or_default();
-        v
+        seen.0.lock().map(|v| v.clone()).unwrap_or_default()
     }
 
     #[test]

@@ -190,3 +190,26 @@ impl TestEnv {
         assert_eq!(r.status(), 200);
     }
 }
+
+/// A guard whose DynamoDB store cannot be reached (nothing listens on port 1).
+pub fn unreachable_guard(fail_open: bool) -> Guard {
+    let conf = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("eu-west-1"))
+        .endpoint_url("http://127.0.0.1:1")
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .build();
+    let store = crate::guard::dynamo::DynamoStore::new(
+        aws_sdk_dynamodb::Client::from_conf(conf),
+        "verify-proxy-guard",
+    );
+    Guard::new(
+        crate::guard::Policy::default(),
+        AnyStore::Dynamo(store),
+        Hasher::new(b"unreachable-store-key").expect("key"),
+        Arc::new(FakeClock::at(0)),
+        fail_open,
+    )
+}

@@ -98,6 +98,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_unreachable_guard_store_fails_closed_unless_configured_open() {
+        let mut t = env().await;
+        t.deps.guard = shared::testing::unreachable_guard(false);
+        let r = handle(post_json(r#"{"number":"447700900061"}"#), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()["retry-after"], "5");
+        assert_eq!(json_of(&r)["status"], "5");
+        assert_eq!(t.all_messages().await, 0, "nothing sent unguarded");
+        t.deps.guard = shared::testing::unreachable_guard(true);
+        let r = handle(post_json(r#"{"number":"447700900061"}"#), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "GUARD_ON_STORE_ERROR=open");
+        assert_eq!(t.all_messages().await, 1);
+    }
+
+    #[tokio::test]
     async fn bad_input_never_reaches_upstream() {
         let t = env().await;
         let cases = [
