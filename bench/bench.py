@@ -4,7 +4,11 @@
   2. cold start: a release `bootstrap` under a Runtime API emulator, spawn -> first response,
      with the credentials loaded from SSM (moto) and the simulator upstream;
   3. release binary size per function (arm64, zipped) and peak RSS of one instance under load;
-  4. throughput of one local-server instance on this machine (wrk, 32 connections).
+  4. throughput of one local-server instance on this machine (wrk, 32 connections);
+  5. the guard's own time per start and per check, with the memory store and DynamoDB (moto).
+The guard stays on in 1 and 4, with its limits raised so that wrk's single address is counted
+but never refused; cold starts are also given as a ratio to a hello-world bootstrap (bench/hello)
+built and measured in the same run.
 Run: scripts/bench   (no timed assertions anywhere: these are figures, not tests)."""
 
 import json
@@ -21,7 +25,11 @@ from pathlib import Path
 from runtime_api import RuntimeApi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from harness import ROOT, TARGET, free_port, wait_for_port  # noqa: E402
+from harness import ROOT, TARGET, free_port, http, wait_for_port  # noqa: E402
+
+GUARD_RAISED = ("number_per_hour=1e9,number_per_day=1e9,ip_per_10min=1e9,ip_per_day=1e9,range_unverified_per_day=1e9,"
+                "global_starts_per_day=1e9,spend_per_day=1e12,spend_per_month=1e12,ip_wrong_codes_per_hour=1e9,"
+                "number_wrong_codes_per_day=1e9,ip_calling_codes=1e9")
 FUNCTIONS = ["request", "check", "cancel", "search", "control"]
 KEY, SECRET = "benchkey", "bench-secret"
 DURATION = os.environ.get("BENCH_SECONDS", "10")
@@ -83,9 +91,11 @@ def vm_hwm_kb(pid):
 
 def main():
     print("building release binaries (host) and arm64 Lambda bootstraps ...", flush=True)
-    subprocess.run(["cargo", "build", "--release", "-p", "verify-sim", "-p", "local", *sum((["-p", f] for f in FUNCTIONS), [])],
-                   cwd=ROOT, check=True)
-    subprocess.run(["cargo", "lambda", "build", "--release", "--arm64", *sum((["-p", f] for f in FUNCTIONS), [])], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "-p", "verify-sim", "-p", "local", "-p", "hello",
+                    *sum((["-p", f] for f in FUNCTIONS), [])], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "-p", "shared", "--example", "guard_latency"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "lambda", "build", "--release", "--arm64", "-p", "hello",
+                    *sum((["-p", f] for f in FUNCTIONS), [])], cwd=ROOT, check=True)
     rel = TARGET / "release"
 
     sim_port = free_port()
@@ -94,10 +104,16 @@ def main():
     proxy_port = free_port()
     proxy = start([str(rel / "verify-proxy-local")], name="local", env={
         "LISTEN": f"127.0.0.1:{proxy_port}", "VERIFY_API_KEY": KEY, "VERIFY_API_SECRET": SECRET,
-        "VERIFY_BASE_URL": f"http://127.0.0.1:{sim_port}", "RUST_LOG": "warn"})
+        "VERIFY_BASE_URL": f"http://127.0.0.1:{sim_port}", "RUST_LOG": "warn",
+        "GUARD_LIMITS": GUARD_RAISED, "GUARD_MODES": "country_autoblock=off"})
     wait_port(proxy_port)
     sim, prx = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{proxy_port}"
     unknown = "0123456789abcdef0123456789abcdef"
+    # /check through the proxy needs an id the proxy issued (the guard refuses others without
+    # asking upstream); wrong codes end it upstream, so every later check is a full round trip
+    # answered 404, like the unknown id sent straight to the simulator.
+    _, started, _ = http("POST", f"{prx}/request", {"number": "+447700999999"})
+    known = started["request_id"]
 
     print(f"1. added latency (wrk, 1 connection, {DURATION}s each) ...", flush=True)
     direct_req = wrk(sim, lua(f'"api_key={KEY}&api_secret={SECRET}&brand=Bench&number=" .. n', "/verify/json",
@@ -105,14 +121,14 @@ def main():
     proxy_req = wrk(prx, lua('\'{"number":"+\' .. n .. \'"}\'', "/request", "application/json", "2"))
     direct_chk = wrk(sim, lua(f'"api_key={KEY}&api_secret={SECRET}&code=1234&request_id={unknown}"', "/verify/check/json",
                               "application/x-www-form-urlencoded"))
-    proxy_chk = wrk(prx, lua(f'\'{{"request_id":"{unknown}","code":"1234"}}\'', "/check", "application/json"))
+    proxy_chk = wrk(prx, lua(f'\'{{"request_id":"{known}","code":"1234"}}\'', "/check", "application/json"))
 
     print(f"4. throughput (wrk, 2 threads, 32 connections, {DURATION}s) ...", flush=True)
-    thr_chk = wrk(prx, lua(f'\'{{"request_id":"{unknown}","code":"1234"}}\'', "/check", "application/json"), 32, 2)
+    thr_chk = wrk(prx, lua(f'\'{{"request_id":"{known}","code":"1234"}}\'', "/check", "application/json"), 32, 2)
     thr_req = wrk(prx, lua('\'{"number":"+\' .. n .. \'"}\'', "/request", "application/json", "3"), 32, 2)
     proxy_rss = vm_hwm_kb(proxy.pid)
 
-    print("2. cold start (release bootstrap, Runtime API emulator, SSM on moto) ...", flush=True)
+    print("2. cold start (release bootstrap, Runtime API emulator, SSM and DynamoDB on moto) ...", flush=True)
     moto_port = free_port()
     start(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)], name="moto")
     wait_port(moto_port)
@@ -121,25 +137,48 @@ def main():
                        aws_access_key_id="x", aws_secret_access_key="x")
     ssm.put_parameter(Name="/bench/key", Value=KEY, Type="String", Overwrite=True)
     ssm.put_parameter(Name="/bench/secret", Value=SECRET, Type="SecureString", Overwrite=True)
+    dynamodb = boto3.client("dynamodb", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{moto_port}",
+                            aws_access_key_id="x", aws_secret_access_key="x")
+    dynamodb.create_table(TableName="bench-guard", BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
     event = json.loads((ROOT / "events" / "check.json").read_text())
+    # The event's id is not in the table: the answer (404) comes after SSM and a DynamoDB
+    # GetItem, without the upstream call.
     fn_env = {"VERIFY_BASE_URL": sim, "VERIFY_API_KEY_PARAM": "/bench/key", "VERIFY_API_SECRET_PARAM": "/bench/secret",
+              "GUARD_TABLE": "bench-guard", "GUARD_HMAC_KEY": "bench-guard-hmac-key",
+              "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{moto_port}",
               "AWS_ENDPOINT_URL_SSM": f"http://127.0.0.1:{moto_port}", "AWS_REGION": "eu-west-1",
               "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_LAMBDA_FUNCTION_NAME": "check",
               "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
               "AWS_LAMBDA_LOG_STREAM_NAME": "bench", "AWS_LAMBDA_LOG_GROUP_NAME": "bench", "RUST_LOG": "warn"}
-    inits, firsts = [], []
-    for _ in range(10):
+    def cold_starts(binary, status):
+        """(init ms, first response ms) of 10 fresh instances, alternated by the caller."""
         api = RuntimeApi()
         t0 = time.perf_counter()
-        p = subprocess.Popen([str(rel / "check")], env={**os.environ, **fn_env, "AWS_LAMBDA_RUNTIME_API": api.address},
+        p = subprocess.Popen([str(rel / binary)], env={**os.environ, **fn_env, "AWS_LAMBDA_RUNTIME_API": api.address},
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         kind, body, at = api.invoke(event)
-        assert kind == "response" and body["statusCode"] == 404, body
-        inits.append((api.first_next_at - t0) * 1000)
-        firsts.append((at - t0) * 1000)
+        assert kind == "response" and body["statusCode"] == status, body
         p.kill()
         p.wait()
         api.close()
+        return (api.first_next_at - t0) * 1000, (at - t0) * 1000
+
+    inits, firsts, hello_inits, hello_firsts = [], [], [], []
+    for _ in range(10):  # alternated, so both see the same machine load
+        i, f = cold_starts("check", 404)
+        inits.append(i)
+        firsts.append(f)
+        i, f = cold_starts("hello", 200)
+        hello_inits.append(i)
+        hello_firsts.append(f)
+
+    print("5. the guard's own time per call ...", flush=True)
+    guard_out = subprocess.run([str(rel / "examples" / "guard_latency"), "2000"], capture_output=True, text=True, check=True,
+                               env={**os.environ, "GUARD_TABLE": "bench-guard", "AWS_REGION": "eu-west-1",
+                                    "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{moto_port}",
+                                    "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}).stdout
 
     print("3. peak RSS of one instance over 2000 invocations ...", flush=True)
     api = RuntimeApi()
@@ -157,7 +196,7 @@ def main():
     warm.sort()
 
     sizes = {}
-    for f in FUNCTIONS:
+    for f in [*FUNCTIONS, "hello"]:
         binary = TARGET / "lambda" / f / "bootstrap"
         zpath = Path(tempfile.gettempdir()) / f"bench-{f}.zip"
         with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
@@ -173,16 +212,23 @@ def main():
         print(f"   {name:8} added by the proxy          {x['p50'] - d['p50']:7.3f}  {x['p99'] - d['p99']:7.3f}")
     print("2. cold start of a release bootstrap (ms)       median   min    max")
     print(f"   spawn -> runtime ready (init)               {statistics.median(inits):7.2f} {min(inits):6.2f} {max(inits):6.2f}")
-    print(f"   spawn -> first response (SSM + upstream)    {statistics.median(firsts):7.2f} {min(firsts):6.2f} {max(firsts):6.2f}")
+    print(f"   spawn -> first response (SSM + DynamoDB)    {statistics.median(firsts):7.2f} {min(firsts):6.2f} {max(firsts):6.2f}")
+    print(f"   hello-world bootstrap: init                 {statistics.median(hello_inits):7.2f} {min(hello_inits):6.2f} {max(hello_inits):6.2f}")
+    print(f"   hello-world bootstrap: first response       {statistics.median(hello_firsts):7.2f} {min(hello_firsts):6.2f} {max(hello_firsts):6.2f}")
+    print(f"   ratio check / hello (medians): init {statistics.median(inits) / statistics.median(hello_inits):.2f}x, "
+          f"first response {statistics.median(firsts) / statistics.median(hello_firsts):.2f}x")
     print(f"   warm invocation via the emulator            p50 {warm[len(warm) // 2]:.3f}  p99 {warm[int(len(warm) * 0.99)]:.3f}")
     print("3. size and memory")
     for f, (raw, z) in sizes.items():
-        print(f"   {f:8} arm64 bootstrap {raw / 1e6:6.2f} MB, zipped {z / 1e6:5.2f} MB")
+        goal = "" if f == "hello" else ("  (goal <= 4 MB: met)" if z <= 4e6 else "  (goal <= 4 MB: MISSED)")
+        print(f"   {f:8} arm64 bootstrap {raw / 1e6:6.2f} MB, zipped {z / 1e6:5.2f} MB{goal}")
     print(f"   peak RSS of one function instance after 2000 invocations: {instance_rss / 1024:.1f} MiB (Lambda: 128 MB)")
     print(f"   peak RSS of the local server (5 handlers) under load:     {proxy_rss / 1024:.1f} MiB")
     print(f"4. throughput of one local-server instance, simulator on the same {cpu} cores")
     print(f"   /check (full round trip to the simulator)  {thr_chk['rps']:9.0f} req/s  (p99 {thr_chk['p99']:.2f} ms)")
     print(f"   /request (starts verifications)            {thr_req['rps']:9.0f} req/s  (p99 {thr_req['p99']:.2f} ms)")
+    print("5. the guard")
+    print(guard_out.rstrip())
     statuses = {"proxy /request": proxy_req, "throughput /request": thr_req}
     for name, r in statuses.items():
         if r["non2xx"]:

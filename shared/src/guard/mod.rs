@@ -333,7 +333,9 @@ impl Guard {
             v.over(Rule::RangeUnverifiedPerDay, lock.until);
         }
         self.country(s, blocked, v).await?;
-        if self.policy.mode(Rule::NumberCooldown) != Mode::Off {
+        // The gate last, and only for a start nothing else refused: of parallel starts, the
+        // one that takes it is one that may go ahead (else none might).
+        if self.policy.mode(Rule::NumberCooldown) != Mode::Off && v.refused.is_none() {
             let wait = rules::cooldown(in_hour, self.policy.limit(Rule::NumberCooldown));
             *retry = retry_after_s(now + wait, now);
             let gate = format!("gate:n:{}", s.number);
