@@ -118,8 +118,10 @@ async fn parallel_starts_pass_exactly_the_limit(fresh: &impl Fn() -> AnyStore) {
     for (cooldown, expected) in [(Mode::Enforce, 1), (Mode::Off, 5)] {
         let policy = Policy::default()
             .with_mode(Rule::NumberCooldown, cooldown)
+            // Only the number's own limits decide here (24 starts would also pass the range's 20).
             .with_limit(Rule::IpPer10Min, 1000.0)
-            .with_limit(Rule::IpPerDay, 1000.0);
+            .with_limit(Rule::IpPerDay, 1000.0)
+            .with_limit(Rule::RangeUnverifiedPerDay, 1000.0);
         let key = format!("{}-parallel-key", prefix());
         let clock = FakeClock::at(1_800_000_000_000 + HOUR / 2);
         let guard = Arc::new(Guard::new(

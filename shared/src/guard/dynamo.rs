@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::store::{Lock, Record, Store, StoreError};
@@ -50,6 +51,23 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     StoreError(DisplayErrorContext(e).to_string())
+}
+
+/// A conditional `UpdateItem`: true when it wrote, false when its condition did not hold.
+fn written<T, R>(result: Result<T, SdkError<UpdateItemError, R>>) -> Result<bool, StoreError>
+where
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(err(e)),
+    }
 }
 
 impl DynamoStore {
@@ -120,16 +138,7 @@ impl Store for DynamoStore {
             .expression_attribute_values(":exp", ttl(exp))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(err(e)),
-        }
+        written(result)
     }
 
     async fn claim(&self, key: &str, now: i64, until: i64) -> Result<Result<(), i64>, StoreError> {
@@ -146,17 +155,11 @@ impl Store for DynamoStore {
             .expression_attribute_values(":exp", ttl(until))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Ok(())),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                let open_at = self.get(key).await?.and_then(|i| num(&i, "u"));
-                Ok(Err(open_at.unwrap_or(now + 1000)))
-            }
-            Err(e) => Err(err(e)),
+        if written(result)? {
+            return Ok(Ok(()));
         }
+        let open_at = self.get(key).await?.and_then(|i| num(&i, "u"));
+        Ok(Err(open_at.unwrap_or(now + 1000)))
     }
 
     async fn get_lock(&self, key: &str, now: i64) -> Result<Option<Lock>, StoreError> {
@@ -224,16 +227,7 @@ impl Store for DynamoStore {
             .expression_attribute_values(":now", n(now.div_euclid(1000)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(err(e)),
-        }
+        written(result)
     }
 
     async fn first_value(&self, key: &str, value: i64, exp: i64) -> Result<i64, StoreError> {

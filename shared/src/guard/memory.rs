@@ -6,7 +6,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::store::{Lock, Record, Store, StoreError};
 
-/// Sweep expired items when the map grows past this many (bounds memory under a flood).
+/// Sweep expired items when the map grows past this many (bounds memory under a flood); the
+/// next sweep waits until the map has doubled again, so a map of live items is not rescanned
+/// on every call.
 const SWEEP_AT: usize = 50_000;
 
 #[derive(Debug, Clone)]
@@ -18,9 +20,30 @@ enum Value {
     Record(Record),
 }
 
+type Items = HashMap<String, (Value, i64)>;
+
 #[derive(Default)]
 pub struct MemoryStore {
-    items: Mutex<HashMap<String, (Value, i64)>>,
+    items: Mutex<Map>,
+}
+
+#[derive(Default)]
+struct Map {
+    items: Items,
+    next_sweep: usize,
+}
+
+impl std::ops::Deref for Map {
+    type Target = Items;
+    fn deref(&self) -> &Items {
+        &self.items
+    }
+}
+
+impl std::ops::DerefMut for Map {
+    fn deref_mut(&mut self) -> &mut Items {
+        &mut self.items
+    }
 }
 
 impl MemoryStore {
@@ -28,17 +51,19 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn items(&self) -> MutexGuard<'_, HashMap<String, (Value, i64)>> {
+    fn items(&self) -> MutexGuard<'_, Map> {
         // Every operation completes its change before the guard drops: a poisoned lock still
         // holds consistent data.
         self.items.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The live value under `key` (expired items are absent), sweeping when large.
-    fn live(items: &mut HashMap<String, (Value, i64)>, key: &str, now: i64) -> Option<Value> {
-        if items.len() > SWEEP_AT {
-            items.retain(|_, (_, exp)| *exp > now);
+    fn live(map: &mut Map, key: &str, now: i64) -> Option<Value> {
+        if map.items.len() > map.next_sweep.max(SWEEP_AT) {
+            map.items.retain(|_, (_, exp)| *exp > now);
+            map.next_sweep = map.items.len() * 2;
         }
+        let items = &map.items;
         match items.get(key) {
             Some((v, exp)) if *exp > now => Some(v.clone()),
             _ => None,
@@ -144,5 +169,25 @@ impl Store for MemoryStore {
                 Ok(value)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn expired_items_are_swept_when_the_map_grows() {
+        let s = MemoryStore::new();
+        for i in 0..=SWEEP_AT {
+            s.add(&format!("k{i}"), 1, 0, 10).await.unwrap();
+        }
+        s.add("live", 1, 20, 1_000).await.unwrap();
+        assert_eq!(s.items().len(), 1, "the expired counters went");
+        // Live items are not rescanned on every call: the next sweep waits for growth.
+        for i in 0..100 {
+            s.add(&format!("l{i}"), 1, 20, 1_000).await.unwrap();
+        }
+        assert_eq!(s.items().len(), 101);
     }
 }
