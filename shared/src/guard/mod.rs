@@ -15,6 +15,8 @@ pub mod store;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use futures_util::future::try_join_all;
+
 use crate::error::ProxyError;
 use crate::verify::Number;
 pub use clock::{Clock, FakeClock, SystemClock};
@@ -61,6 +63,26 @@ struct Verdict<'a> {
     now: i64,
     refused: Option<(Rule, i64)>,
     learning: bool,
+}
+
+/// One counter of a call: its key (window included), what it adds, when the item may go, what
+/// it may reach, and until when a refusal by it lasts.
+struct Step {
+    rule: Rule,
+    key: String,
+    delta: i64,
+    end: i64,
+    max: i64,
+    until: i64,
+}
+
+/// Notes every step whose total went over its limit.
+fn apply(v: &mut Verdict<'_>, steps: &[Step], totals: &[i64]) {
+    for (step, total) in steps.iter().zip(totals) {
+        if *total > step.max {
+            v.over(step.rule, step.until);
+        }
+    }
 }
 
 impl Verdict<'_> {
@@ -164,14 +186,61 @@ impl Guard {
         }
     }
 
-    /// A new verification to `number` from `ip`: every start limit. The number's resend
-    /// cooldown is claimed here, so of many parallel starts to one number only one passes.
+    /// A new verification to `number` from `ip`: every start limit. All counters and reads go
+    /// to the store at once (one round trip); then the rare lock writes, then the number's
+    /// resend cooldown, claimed last, so of many parallel starts to one number only one passes.
     pub async fn admit_start(&self, s: &Subject) -> Result<u64, ProxyError> {
         let mut retry = 60;
         self.checked(async {
-            let mut v = self.verdict(s.now).await?;
-            let (in_hour, _) = self.count_start(s, &mut v).await?;
-            self.start_only(s, in_hour, &mut v, &mut retry).await?;
+            let now = s.now;
+            let (day, day_end) = rules::window(now, DAY);
+            let mut steps = self.delivery_steps(s);
+            let range_step = steps.len();
+            steps.push(self.step(Rule::RangeUnverifiedPerDay, &format!("r:{}:unv", s.range), DAY, 1, now));
+            let (c, range_lock_key) = (&s.calling_code, format!("lock:r:{}", s.range));
+            let codes = self.policy.count(Rule::IpCallingCodes).max(0) as usize;
+            let country_lock_key = format!("lock:c:{c}");
+            let ip_codes_key = format!("i:{}:cc:{day}", s.ip);
+            let c_unverified_key = format!("c:{c}:unv:{day}");
+            let c_verified_key = format!("c:{c}:ver:{day}");
+            let (learning, totals, range_lock, country_lock, code_ok, c_unverified, c_verified) = tokio::try_join!(
+                self.learning(now),
+                self.add_all(&steps, now),
+                self.store.get_lock(&range_lock_key, now),
+                self.store.get_lock(&country_lock_key, now),
+                self.store.add_member(&ip_codes_key, c, codes, now, day_end),
+                self.store.add(&c_unverified_key, 1, now, day_end),
+                self.store.add(&c_verified_key, 0, now, day_end),
+            )?;
+            let mut v = Verdict { policy: &self.policy, now, refused: None, learning };
+            apply(&mut v, &steps, &totals);
+            if let Some(l) = range_lock.filter(|l| l.until > now) {
+                v.over(Rule::RangeUnverifiedPerDay, l.until);
+            }
+            if let Some(l) = country_lock.filter(|l| l.until > now) {
+                v.over(Rule::CountryAutoBlock, l.until);
+            }
+            if !code_ok {
+                v.over(Rule::IpCallingCodes, day_end);
+            }
+            // Unverified starts per range: a verified check takes one back (see `verified`).
+            if totals[range_step] > steps[range_step].max && v.mode(Rule::RangeUnverifiedPerDay) == Mode::Enforce {
+                let lock = Lock { until: now + RANGE_BLOCK, strikes: 1 };
+                self.store.set_lock(&range_lock_key, lock, lock.until).await?;
+                v.over(Rule::RangeUnverifiedPerDay, lock.until);
+            }
+            self.country(s, country_lock, c_unverified, c_verified, &mut v).await?;
+            // The gate last, and only for a start nothing else refused: of parallel starts, the
+            // one that takes it is one that may go ahead (else none might).
+            if self.policy.mode(Rule::NumberCooldown) != Mode::Off && v.refused.is_none() {
+                let wait = rules::cooldown(totals[0], self.policy.limit(Rule::NumberCooldown));
+                retry = retry_after_s(now + wait, now);
+                let gate = format!("gate:n:{}", s.number);
+                if let Err(open_at) = self.store.claim(&gate, now, now + wait).await? {
+                    retry = retry_after_s(open_at, now);
+                    v.over(Rule::NumberCooldown, open_at);
+                }
+            }
             Ok(v.result())
         })
         .await?;
@@ -182,9 +251,11 @@ impl Guard {
     /// `trigger_gap` seconds since the start or the last trigger of that request.
     pub async fn admit_trigger(&self, s: &Subject, request_id: &str) -> Result<(), ProxyError> {
         self.checked(async {
-            let mut v = self.verdict(s.now).await?;
-            self.count_start(s, &mut v).await?;
-            if self.policy.mode(Rule::TriggerGap) != Mode::Off {
+            let steps = self.delivery_steps(s);
+            let totals = self.add_all(&steps, s.now).await?;
+            let mut v = self.verdict_plain(s.now);
+            apply(&mut v, &steps, &totals);
+            if self.policy.mode(Rule::TriggerGap) != Mode::Off && v.refused.is_none() {
                 let gap = (self.policy.limit(Rule::TriggerGap) * SECOND as f64) as i64;
                 if let Err(open_at) = self
                     .store
@@ -199,152 +270,71 @@ impl Guard {
         .await
     }
 
-    async fn verdict(&self, now: i64) -> Result<Verdict<'_>, StoreError> {
-        let mut learning = false;
-        if self.policy.mode(Rule::CountryAutoBlock) == Mode::Enforce {
-            let since = self
-                .store
-                .first_value("g:deployed", now, now + 10 * 365 * DAY)
-                .await?;
-            learning = now - since < AUTOBLOCK_LEARNING;
+    /// Whether the country auto-block is still learning (a deployment's first 14 days).
+    async fn learning(&self, now: i64) -> Result<bool, StoreError> {
+        if self.policy.mode(Rule::CountryAutoBlock) != Mode::Enforce {
+            return Ok(false);
         }
-        Ok(Verdict {
-            policy: &self.policy,
-            now,
-            refused: None,
-            learning,
-        })
+        let since = self
+            .store
+            .first_value("g:deployed", now, now + 10 * 365 * DAY)
+            .await?;
+        Ok(now - since < AUTOBLOCK_LEARNING)
     }
 
-    /// One counter step: adds 1 in the current window and notes the rule if over its limit.
-    async fn count(
-        &self,
-        v: &mut Verdict<'_>,
-        rule: Rule,
-        key: &str,
-        len: i64,
-        delta: i64,
-    ) -> Result<i64, StoreError> {
-        let (index, end) = rules::window(v.now, len);
-        let total = self
-            .store
-            .add(&format!("{key}:{index}"), delta, v.now, end)
-            .await?;
-        if total > self.policy.count(rule) {
-            v.over(rule, end);
+    /// A counter in the current `len` window: over its rule's limit until the window ends.
+    fn step(&self, rule: Rule, key: &str, len: i64, delta: i64, now: i64) -> Step {
+        let (index, end) = rules::window(now, len);
+        Step {
+            rule,
+            key: format!("{key}:{index}"),
+            delta,
+            end,
+            max: self.policy.count(rule),
+            until: end,
         }
-        Ok(total)
     }
 
-    /// The counters every delivery moves: number, IP, global, spend. Returns the starts to
-    /// this number in this hour (for the cooldown step) and the day's spend.
-    async fn count_start(
-        &self,
-        s: &Subject,
-        v: &mut Verdict<'_>,
-    ) -> Result<(i64, i64), StoreError> {
-        let n = &s.number;
-        let i = &s.ip;
-        let in_hour = self
-            .count(v, Rule::NumberPerHour, &format!("n:{n}:h"), HOUR, 1)
-            .await?;
-        self.count(v, Rule::NumberPerDay, &format!("n:{n}:d"), DAY, 1)
-            .await?;
-        self.count(v, Rule::IpPer10Min, &format!("i:{i}:10m"), 10 * MINUTE, 1)
-            .await?;
-        self.count(v, Rule::IpPerDay, &format!("i:{i}:d"), DAY, 1)
-            .await?;
-        self.count(v, Rule::GlobalStartsPerDay, "g:starts:d", DAY, 1)
-            .await?;
-        let price = s.price;
-        let (day, day_end) = rules::window(v.now, DAY);
-        let spent = self
-            .store
-            .add(&format!("g:spend:d:{day}"), price, v.now, day_end)
-            .await?;
-        if spent > (self.policy.limit(Rule::SpendPerDay) * 10_000.0) as i64 {
-            v.over(Rule::SpendPerDay, day_end);
-        }
-        let month_key = format!("g:spend:m:{}", rules::month(v.now));
-        let spent_month = self
-            .store
-            .add(&month_key, price, v.now, v.now + 32 * DAY)
-            .await?;
-        if spent_month > (self.policy.limit(Rule::SpendPerMonth) * 10_000.0) as i64 {
-            // Until the next UTC month: at most 31 days; say a day and let the caller retry.
-            v.over(Rule::SpendPerMonth, v.now + DAY);
-        }
-        Ok((in_hour, spent))
-    }
-
-    /// Rules only a new verification meets: blocks, calling codes per IP, ranges, countries,
-    /// and the resend cooldown.
-    async fn start_only(
-        &self,
-        s: &Subject,
-        in_hour: i64,
-        v: &mut Verdict<'_>,
-        retry: &mut u64,
-    ) -> Result<(), StoreError> {
-        let now = s.now;
+    /// The counters every delivery moves: number (first: its hour total sets the cooldown
+    /// step), IP, global, and the estimated spend.
+    fn delivery_steps(&self, s: &Subject) -> Vec<Step> {
+        let (n, i, now) = (&s.number, &s.ip, s.now);
+        let eur = |rule| (self.policy.limit(rule) * 10_000.0) as i64;
         let (day, day_end) = rules::window(now, DAY);
-        if let Some(l) = self
-            .store
-            .get_lock(&format!("lock:r:{}", s.range), now)
-            .await?
-            && l.until > now
-        {
-            v.over(Rule::RangeUnverifiedPerDay, l.until);
-        }
-        let country_lock = format!("lock:c:{}", s.calling_code);
-        let blocked = self.store.get_lock(&country_lock, now).await?;
-        if let Some(l) = blocked.filter(|l| l.until > now) {
-            v.over(Rule::CountryAutoBlock, l.until);
-        }
-        let codes = self.policy.count(Rule::IpCallingCodes).max(0) as usize;
-        if !self
-            .store
-            .add_member(
-                &format!("i:{}:cc:{day}", s.ip),
-                &s.calling_code,
-                codes,
-                now,
-                day_end,
-            )
-            .await?
-        {
-            v.over(Rule::IpCallingCodes, day_end);
-        }
-        // Unverified starts per range: a verified check takes one back (see `verified`).
-        let range_key = format!("r:{}:unv", s.range);
-        let unverified = self
-            .count(v, Rule::RangeUnverifiedPerDay, &range_key, DAY, 1)
-            .await?;
-        if unverified > self.policy.count(Rule::RangeUnverifiedPerDay)
-            && v.mode(Rule::RangeUnverifiedPerDay) == Mode::Enforce
-        {
-            let lock = Lock {
-                until: now + RANGE_BLOCK,
-                strikes: 1,
-            };
-            self.store
-                .set_lock(&format!("lock:r:{}", s.range), lock, lock.until)
-                .await?;
-            v.over(Rule::RangeUnverifiedPerDay, lock.until);
-        }
-        self.country(s, blocked, v).await?;
-        // The gate last, and only for a start nothing else refused: of parallel starts, the
-        // one that takes it is one that may go ahead (else none might).
-        if self.policy.mode(Rule::NumberCooldown) != Mode::Off && v.refused.is_none() {
-            let wait = rules::cooldown(in_hour, self.policy.limit(Rule::NumberCooldown));
-            *retry = retry_after_s(now + wait, now);
-            let gate = format!("gate:n:{}", s.number);
-            if let Err(open_at) = self.store.claim(&gate, now, now + wait).await? {
-                *retry = retry_after_s(open_at, now);
-                v.over(Rule::NumberCooldown, open_at);
-            }
-        }
-        Ok(())
+        vec![
+            self.step(Rule::NumberPerHour, &format!("n:{n}:h"), HOUR, 1, now),
+            self.step(Rule::NumberPerDay, &format!("n:{n}:d"), DAY, 1, now),
+            self.step(Rule::IpPer10Min, &format!("i:{i}:10m"), 10 * MINUTE, 1, now),
+            self.step(Rule::IpPerDay, &format!("i:{i}:d"), DAY, 1, now),
+            self.step(Rule::GlobalStartsPerDay, "g:starts:d", DAY, 1, now),
+            Step {
+                rule: Rule::SpendPerDay,
+                key: format!("g:spend:d:{day}"),
+                delta: s.price,
+                end: day_end,
+                max: eur(Rule::SpendPerDay),
+                until: day_end,
+            },
+            Step {
+                rule: Rule::SpendPerMonth,
+                key: format!("g:spend:m:{}", rules::month(now)),
+                delta: s.price,
+                end: now + 32 * DAY,
+                max: eur(Rule::SpendPerMonth),
+                // Until the next UTC month, at most 31 days: a day, and let the caller retry.
+                until: now + DAY,
+            },
+        ]
+    }
+
+    /// Adds every step's delta at once; the totals in the same order.
+    async fn add_all(&self, steps: &[Step], now: i64) -> Result<Vec<i64>, StoreError> {
+        try_join_all(
+            steps
+                .iter()
+                .map(|st| self.store.add(&st.key, st.delta, now, st.end)),
+        )
+        .await
     }
 
     /// Per calling code: unverified starts today against max(limit, 0.3 x verified today).
@@ -352,19 +342,11 @@ impl Guard {
         &self,
         s: &Subject,
         lock: Option<Lock>,
+        unverified: i64,
+        verified: i64,
         v: &mut Verdict<'_>,
     ) -> Result<(), StoreError> {
-        let now = s.now;
-        let (day, day_end) = rules::window(now, DAY);
-        let c = &s.calling_code;
-        let unverified = self
-            .store
-            .add(&format!("c:{c}:unv:{day}"), 1, now, day_end)
-            .await?;
-        let verified = self
-            .store
-            .add(&format!("c:{c}:ver:{day}"), 0, now, day_end)
-            .await?;
+        let (now, c) = (s.now, &s.calling_code);
         let limit = self.policy.limit(Rule::CountryAutoBlock);
         if (unverified as f64) <= rules::autoblock_threshold(limit, verified) {
             return Ok(());
@@ -402,16 +384,12 @@ impl Guard {
             verified: false,
         };
         let gap = (self.policy.limit(Rule::TriggerGap) * SECOND as f64) as i64;
-        let result = async {
+        let gate = format!("gate:t:{request_id}");
+        let result = tokio::try_join!(
             self.store
-                .put_record(request_id, &record, s.now + RECORD_TTL)
-                .await?;
-            self.store
-                .claim(&format!("gate:t:{request_id}"), s.now, s.now + gap)
-                .await
-                .map(|_| ())
-        }
-        .await;
+                .put_record(request_id, &record, s.now + RECORD_TTL),
+            self.store.claim(&gate, s.now, s.now + gap),
+        );
         if let Err(e) = result {
             tracing::error!(error = %e, "guard: could not record a started verification");
         }
@@ -431,33 +409,31 @@ impl Guard {
     pub async fn admit_check(&self, record: &Record, ip: &str) -> Result<(), ProxyError> {
         let now = self.now();
         self.checked(async {
-            let mut v = self.verdict_plain(now);
+            let lock_key = format!("lock:nw:{}", record.number);
+            // A zero add reads the hour's wrong codes from this address.
+            let wrong = self.step(
+                Rule::IpWrongCodesPerHour,
+                &format!("i:{ip}:wrong"),
+                HOUR,
+                0,
+                now,
+            );
+            let (lock, total) = tokio::try_join!(
+                self.store.get_lock(&lock_key, now),
+                self.store.add(&wrong.key, 0, now, wrong.end),
+            )?;
             if self.policy.mode(Rule::NumberWrongCodesPerDay) == Mode::Enforce
-                && let Some(l) = self
-                    .store
-                    .get_lock(&format!("lock:nw:{}", record.number), now)
-                    .await?
-                && l.until > now
+                && let Some(l) = lock.filter(|l| l.until > now)
             {
                 return Ok(Err(ProxyError::CodeLocked {
                     retry_after: retry_after_s(l.until, now),
                 }));
             }
-            self.count(
-                &mut v,
-                Rule::IpWrongCodesPerHour,
-                &format!("i:{ip}:wrong"),
-                HOUR,
-                0,
-            )
-            .await
-            .map(|total| {
-                // Over when the hour's wrong codes already reached the limit.
-                if total >= self.policy.count(Rule::IpWrongCodesPerHour) {
-                    let (_, end) = rules::window(now, HOUR);
-                    v.over(Rule::IpWrongCodesPerHour, end);
-                }
-            })?;
+            let mut v = self.verdict_plain(now);
+            // Over when the hour's wrong codes already reached the limit.
+            if total >= wrong.max {
+                v.over(Rule::IpWrongCodesPerHour, wrong.until);
+            }
             Ok(v.result())
         })
         .await
@@ -490,20 +466,24 @@ impl Guard {
     }
 
     async fn wrong_code(&self, record: &Record, ip: &str, now: i64) -> Result<(), StoreError> {
-        let mut v = self.verdict_plain(now);
-        self.count(
-            &mut v,
-            Rule::IpWrongCodesPerHour,
-            &format!("i:{ip}:wrong"),
-            HOUR,
-            1,
-        )
-        .await?;
-        let key = format!("n:{}:wrong", record.number);
-        let wrong = self
-            .count(&mut v, Rule::NumberWrongCodesPerDay, &key, DAY, 1)
-            .await?;
-        if wrong > self.policy.count(Rule::NumberWrongCodesPerDay)
+        let steps = [
+            self.step(
+                Rule::IpWrongCodesPerHour,
+                &format!("i:{ip}:wrong"),
+                HOUR,
+                1,
+                now,
+            ),
+            self.step(
+                Rule::NumberWrongCodesPerDay,
+                &format!("n:{}:wrong", record.number),
+                DAY,
+                1,
+                now,
+            ),
+        ];
+        let totals = self.add_all(&steps, now).await?;
+        if totals[1] > steps[1].max
             && self.policy.mode(Rule::NumberWrongCodesPerDay) == Mode::Enforce
         {
             let lock_key = format!("lock:nw:{}", record.number);
@@ -530,15 +510,16 @@ impl Guard {
         // Credited to the day of the start (the window its count went into).
         let (day, end) = rules::window(r.created_at, DAY);
         let c = &r.calling_code;
-        self.store
-            .add(&format!("r:{}:unv:{day}", r.range), -1, now, end)
-            .await?;
-        self.store
-            .add(&format!("c:{c}:unv:{day}"), -1, now, end)
-            .await?;
-        self.store
-            .add(&format!("c:{c}:ver:{day}"), 1, now, end)
-            .await?;
+        let keys = [
+            format!("r:{}:unv:{day}", r.range),
+            format!("c:{c}:unv:{day}"),
+            format!("c:{c}:ver:{day}"),
+        ];
+        tokio::try_join!(
+            self.store.add(&keys[0], -1, now, end),
+            self.store.add(&keys[1], -1, now, end),
+            self.store.add(&keys[2], 1, now, end),
+        )?;
         Ok(())
     }
 }
