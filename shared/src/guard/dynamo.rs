@@ -90,18 +90,23 @@ impl DynamoStore {
             .map_err(err)?;
         Ok(out.item)
     }
-}
 
-impl Store for DynamoStore {
-    async fn add(&self, key: &str, delta: i64, _now: i64, exp: i64) -> Result<i64, StoreError> {
+    /// One `UpdateItem` on the counter `n` (`:v` and `:exp` bound), returning its new value.
+    async fn update_counter(
+        &self,
+        key: &str,
+        expression: &str,
+        value: i64,
+        exp: i64,
+    ) -> Result<i64, StoreError> {
         let out = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(key))
-            .update_expression("ADD n :d SET #exp = :exp")
+            .update_expression(expression)
             .expression_attribute_names("#exp", "exp")
-            .expression_attribute_values(":d", n(delta))
+            .expression_attribute_values(":v", n(value))
             .expression_attribute_values(":exp", ttl(exp))
             // ALL_NEW, not UPDATED_NEW: an ADD of 0 changes nothing, and nothing would come back.
             .return_values(ReturnValue::AllNew)
@@ -112,6 +117,13 @@ impl Store for DynamoStore {
             .as_ref()
             .and_then(|a| num(a, "n"))
             .ok_or_else(|| StoreError("UpdateItem returned no counter".into()))
+    }
+}
+
+impl Store for DynamoStore {
+    async fn add(&self, key: &str, delta: i64, _now: i64, exp: i64) -> Result<i64, StoreError> {
+        self.update_counter(key, "ADD n :v SET #exp = :exp", delta, exp)
+            .await
     }
 
     async fn add_member(
@@ -231,22 +243,7 @@ impl Store for DynamoStore {
     }
 
     async fn first_value(&self, key: &str, value: i64, exp: i64) -> Result<i64, StoreError> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(key))
-            .update_expression("SET n = if_not_exists(n, :v), #exp = if_not_exists(#exp, :exp)")
-            .expression_attribute_names("#exp", "exp")
-            .expression_attribute_values(":v", n(value))
-            .expression_attribute_values(":exp", ttl(exp))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await
-            .map_err(err)?;
-        out.attributes
-            .as_ref()
-            .and_then(|a| num(a, "n"))
-            .ok_or_else(|| StoreError("UpdateItem returned no value".into()))
+        let expr = "SET n = if_not_exists(n, :v), #exp = if_not_exists(#exp, :exp)";
+        self.update_counter(key, expr, value, exp).await
     }
 }
