@@ -96,14 +96,7 @@ impl Guarded for ControlRequest {
             return Ok(());
         };
         if self.cmd == Command::TriggerNextEvent {
-            let subject = Subject {
-                price: guard.policy.price_units(&record.calling_code),
-                number: record.number,
-                range: record.range,
-                calling_code: record.calling_code,
-                ip: guard.hasher.ip(ip),
-                now: guard.now(),
-            };
+            let subject = guard.subject_of(&record, ip);
             guard
                 .admit_trigger(&subject, self.request_id.as_str())
                 .await?;

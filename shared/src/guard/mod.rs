@@ -22,7 +22,7 @@ use crate::verify::Number;
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use guarded::Guarded;
 pub use keys::Hasher;
-use rules::{DAY, HOUR, MINUTE, Mode, Rule, SECOND};
+use rules::{DAY, HOUR, MINUTE, Mode, Rule};
 pub use rules::{Policy, retry_after_s};
 pub use store::{AnyStore, Lock, Record, Store, StoreError};
 
@@ -85,7 +85,16 @@ fn apply(v: &mut Verdict<'_>, steps: &[Step], totals: &[i64]) {
     }
 }
 
-impl Verdict<'_> {
+impl<'a> Verdict<'a> {
+    fn new(policy: &'a Policy, now: i64, learning: bool) -> Self {
+        Self {
+            policy,
+            now,
+            refused: None,
+            learning,
+        }
+    }
+
     fn mode(&self, rule: Rule) -> Mode {
         match self.policy.mode(rule) {
             Mode::Enforce if rule == Rule::CountryAutoBlock && self.learning => Mode::Monitor,
@@ -154,6 +163,18 @@ impl Guard {
         self.clock.now_ms()
     }
 
+    /// The subject of a later delivery on a recorded request (`trigger_next_event`).
+    pub fn subject_of(&self, record: &Record, ip: Option<IpAddr>) -> Subject {
+        Subject {
+            number: record.number.clone(),
+            range: record.range.clone(),
+            calling_code: record.calling_code.clone(),
+            ip: self.hasher.ip(ip),
+            price: self.policy.price_units(&record.calling_code),
+            now: self.now(),
+        }
+    }
+
     pub fn subject(&self, number: &Number, ip: Option<IpAddr>) -> Subject {
         Subject {
             number: self.hasher.number(number),
@@ -196,14 +217,15 @@ impl Guard {
             let (day, day_end) = rules::window(now, DAY);
             let mut steps = self.delivery_steps(s);
             let range_step = steps.len();
-            steps.push(self.step(Rule::RangeUnverifiedPerDay, &format!("r:{}:unv", s.range), DAY, 1, now));
+            let range_key = format!("r:{}:unv", s.range);
+            steps.push(self.step(Rule::RangeUnverifiedPerDay, &range_key, DAY, 1, now));
             let (c, range_lock_key) = (&s.calling_code, format!("lock:r:{}", s.range));
             let codes = self.policy.count(Rule::IpCallingCodes).max(0) as usize;
             let country_lock_key = format!("lock:c:{c}");
             let ip_codes_key = format!("i:{}:cc:{day}", s.ip);
             let c_unverified_key = format!("c:{c}:unv:{day}");
             let c_verified_key = format!("c:{c}:ver:{day}");
-            let (learning, totals, range_lock, country_lock, code_ok, c_unverified, c_verified) = tokio::try_join!(
+            let (learning, totals, r_lock, c_lock, code_ok, c_unv, c_ver) = tokio::try_join!(
                 self.learning(now),
                 self.add_all(&steps, now),
                 self.store.get_lock(&range_lock_key, now),
@@ -212,24 +234,30 @@ impl Guard {
                 self.store.add(&c_unverified_key, 1, now, day_end),
                 self.store.add(&c_verified_key, 0, now, day_end),
             )?;
-            let mut v = Verdict { policy: &self.policy, now, refused: None, learning };
+            let mut v = Verdict::new(&self.policy, now, learning);
             apply(&mut v, &steps, &totals);
-            if let Some(l) = range_lock.filter(|l| l.until > now) {
+            if let Some(l) = r_lock.filter(|l| l.until > now) {
                 v.over(Rule::RangeUnverifiedPerDay, l.until);
             }
-            if let Some(l) = country_lock.filter(|l| l.until > now) {
+            if let Some(l) = c_lock.filter(|l| l.until > now) {
                 v.over(Rule::CountryAutoBlock, l.until);
             }
             if !code_ok {
                 v.over(Rule::IpCallingCodes, day_end);
             }
             // Unverified starts per range: a verified check takes one back (see `verified`).
-            if totals[range_step] > steps[range_step].max && v.mode(Rule::RangeUnverifiedPerDay) == Mode::Enforce {
-                let lock = Lock { until: now + RANGE_BLOCK, strikes: 1 };
-                self.store.set_lock(&range_lock_key, lock, lock.until).await?;
+            let range_over = totals[range_step] > steps[range_step].max;
+            if range_over && v.mode(Rule::RangeUnverifiedPerDay) == Mode::Enforce {
+                let lock = Lock {
+                    until: now + RANGE_BLOCK,
+                    strikes: 1,
+                };
+                self.store
+                    .set_lock(&range_lock_key, lock, lock.until)
+                    .await?;
                 v.over(Rule::RangeUnverifiedPerDay, lock.until);
             }
-            self.country(s, country_lock, c_unverified, c_verified, &mut v).await?;
+            self.country(s, c_lock, c_unv, c_ver, &mut v).await?;
             // The gate last, and only for a start nothing else refused: of parallel starts, the
             // one that takes it is one that may go ahead (else none might).
             if self.policy.mode(Rule::NumberCooldown) != Mode::Off && v.refused.is_none() {
@@ -253,10 +281,10 @@ impl Guard {
         self.checked(async {
             let steps = self.delivery_steps(s);
             let totals = self.add_all(&steps, s.now).await?;
-            let mut v = self.verdict_plain(s.now);
+            let mut v = Verdict::new(&self.policy, s.now, false);
             apply(&mut v, &steps, &totals);
             if self.policy.mode(Rule::TriggerGap) != Mode::Off && v.refused.is_none() {
-                let gap = (self.policy.limit(Rule::TriggerGap) * SECOND as f64) as i64;
+                let gap = self.policy.trigger_gap_ms();
                 if let Err(open_at) = self
                     .store
                     .claim(&format!("gate:t:{request_id}"), s.now, s.now + gap)
@@ -299,7 +327,7 @@ impl Guard {
     /// step), IP, global, and the estimated spend.
     fn delivery_steps(&self, s: &Subject) -> Vec<Step> {
         let (n, i, now) = (&s.number, &s.ip, s.now);
-        let eur = |rule| (self.policy.limit(rule) * 10_000.0) as i64;
+        let eur = |rule| rules::eur_units(self.policy.limit(rule));
         let (day, day_end) = rules::window(now, DAY);
         vec![
             self.step(Rule::NumberPerHour, &format!("n:{n}:h"), HOUR, 1, now),
@@ -383,7 +411,7 @@ impl Guard {
             created_at: s.now,
             verified: false,
         };
-        let gap = (self.policy.limit(Rule::TriggerGap) * SECOND as f64) as i64;
+        let gap = self.policy.trigger_gap_ms();
         let gate = format!("gate:t:{request_id}");
         let result = tokio::try_join!(
             self.store
@@ -429,7 +457,7 @@ impl Guard {
                     retry_after: retry_after_s(l.until, now),
                 }));
             }
-            let mut v = self.verdict_plain(now);
+            let mut v = Verdict::new(&self.policy, now, false);
             // Over when the hour's wrong codes already reached the limit.
             if total >= wrong.max {
                 v.over(Rule::IpWrongCodesPerHour, wrong.until);
@@ -437,15 +465,6 @@ impl Guard {
             Ok(v.result())
         })
         .await
-    }
-
-    fn verdict_plain(&self, now: i64) -> Verdict<'_> {
-        Verdict {
-            policy: &self.policy,
-            now,
-            refused: None,
-            learning: false,
-        }
     }
 
     /// After a check: wrong codes count per IP and per number (locking the number past the

@@ -205,8 +205,18 @@ impl Policy {
             .iter()
             .find(|(c, _)| digits.starts_with(c.as_str()))
             .map_or(self.default_price, |(_, p)| *p);
-        (eur * 10_000.0).round() as i64
+        eur_units(eur)
     }
+
+    /// The trigger gap in milliseconds.
+    pub fn trigger_gap_ms(&self) -> i64 {
+        (self.limit(Rule::TriggerGap) * SECOND as f64) as i64
+    }
+}
+
+/// EUR as whole counter units of 1/10000 EUR (prices and spend caps alike).
+pub fn eur_units(eur: f64) -> i64 {
+    (eur * 10_000.0).round() as i64
 }
 
 fn pairs(spec: &str, sep: char) -> Result<Vec<(&str, &str)>, String> {
