@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, any, get};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
 use lambda_http::request::RequestContext;
+use shared::jwks::Jwks;
 use shared::{Config, Deps, Endpoint, Secrets};
 use verify_sim::{Account, SimConfig, Simulator};
 
@@ -34,11 +35,13 @@ pub struct Running {
     pub base_url: String,
 }
 
-/// Binds `addr` and serves until the process ends.
+/// Binds `addr` and serves until the process ends. `token_pem` signs verification tokens
+/// (a fresh key when `None`).
 pub async fn start(
     addr: SocketAddr,
     mut config: Config,
     upstream: Upstream,
+    token_pem: Option<&str>,
 ) -> Result<Running, Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
@@ -63,6 +66,10 @@ pub async fn start(
     };
     let base_url = config.base_url.clone();
     let mut deps = Deps::new(config, secrets)?;
+    if let Some(pem) = token_pem {
+        deps = deps.with_token_pem(pem)?;
+    }
+    let jwks = std::sync::Arc::new(deps.token.as_ref().map(Jwks::new));
     if let Some(sim) = &simulator {
         // One clock for the upstream and the limits: /_sim/clock/advance moves both.
         let guard = deps
@@ -82,6 +89,10 @@ pub async fn start(
         .route("/cancel", route::<cancel::Cancel>())
         .route("/search", route::<search::Search>())
         .route("/control", route::<control::Control>())
+        .route(
+            "/.well-known/jwks.json",
+            any(move |req: Request| async move { keys(&jwks, req).await }),
+        )
         .with_state(deps);
     if let Some(sim) = &simulator {
         app = app.fallback_service(sim.router());
@@ -102,6 +113,13 @@ pub async fn start(
 
 type SharedDeps = std::sync::Arc<Deps>;
 
+/// A request id like API Gateway's, for the log line (`local-<n>`).
+fn request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("local-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 /// The embedded simulator's clock, as the guard's.
 struct SimClock(Simulator);
 
@@ -109,6 +127,17 @@ impl shared::guard::Clock for SimClock {
     fn now_ms(&self) -> i64 {
         self.0.clock().now_ms()
     }
+}
+
+/// The token keys, as the jwks function serves them.
+async fn keys(jwks: &Option<Jwks>, req: Request) -> Response {
+    let Some(jwks) = jwks else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let (parts, _) = req.into_parts();
+    let req = lambda_http::http::Request::from_parts(parts, lambda_http::Body::Empty);
+    let (parts, body) = jwks.serve(&req).into_parts();
+    Response::from_parts(parts, AxumBody::from(body.as_ref().to_vec()))
 }
 
 /// Every method goes to the endpoint, which answers 405 (or a CORS preflight) itself.
@@ -137,6 +166,7 @@ async fn invoke<E: Endpoint>(deps: &Deps, peer: SocketAddr, req: Request) -> Res
         lambda_http::http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
     let mut context = ApiGatewayProxyRequestContext::default();
     context.identity.source_ip = Some(peer.ip().to_string());
+    context.request_id = Some(request_id());
     lambda_req
         .extensions_mut()
         .insert(RequestContext::ApiGatewayV1(context));

@@ -31,7 +31,11 @@ async fn main() {
             seed: env("SIM_SEED").and_then(|s| s.parse().ok()),
         },
     };
-    let running = match start(addr, config, upstream).await {
+    let token_pem = match token_key(env("TOKEN_PRIVATE_KEY"), env("LOCAL_STATE_DIR")) {
+        Ok(pem) => pem,
+        Err(e) => return fail(&format!("token key: {e}")),
+    };
+    let running = match start(addr, config, upstream, Some(&token_pem)).await {
         Ok(r) => r,
         Err(e) => return fail(&format!("cannot start on {addr}: {e}")),
     };
@@ -39,6 +43,9 @@ async fn main() {
     println!("verify-proxy local server on {base}");
     println!("  try it:    open {base}/ in a browser");
     println!("  endpoints: POST {base}/request | /check | /cancel | /search | /control");
+    println!(
+        "  tokens:    GET  {base}/.well-known/jwks.json   (verifies /check's verification_token)"
+    );
     match running.simulator {
         Some(_) => {
             println!("  upstream:  embedded Verify simulator (no SMS leaves this machine)");
@@ -47,6 +54,37 @@ async fn main() {
         None => println!("  upstream:  real Verify API at {}", running.base_url),
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// `TOKEN_PRIVATE_KEY`, else the key in `LOCAL_STATE_DIR` (default `.verify-proxy/`),
+/// generated on the first start and kept, so tokens stay verifiable across restarts.
+fn token_key(from_env: Option<String>, dir: Option<String>) -> Result<String, String> {
+    if let Some(pem) = from_env {
+        return Ok(pem);
+    }
+    let dir = std::path::PathBuf::from(dir.unwrap_or_else(|| ".verify-proxy".into()));
+    let path = dir.join("token-key.pem");
+    if let Ok(pem) = std::fs::read_to_string(&path) {
+        return Ok(pem);
+    }
+    let pem = shared::caller::TokenSigner::generate_pem()?;
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    write_private(&path, &pem).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!(
+        "verify-proxy local: generated a token signing key in {}",
+        path.display()
+    );
+    Ok(pem)
+}
+
+/// Owner-only (0600) where the platform has permissions.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
 }
 
 fn fail(msg: &str) {

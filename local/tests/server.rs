@@ -8,6 +8,7 @@ async fn server() -> (String, reqwest::Client) {
         ([127, 0, 0, 1], 0).into(),
         Config::default(),
         local::Upstream::Simulator { seed: Some(1) },
+        None,
     )
     .await
     .expect("start");

@@ -22,6 +22,60 @@ pub const OPTIONS: &[&str] = &[
     "lg",
 ];
 
+/// Who may call (`CALLER_AUTH`). `api-key` and `iam` are enforced by API Gateway; the function
+/// also refuses a request whose context shows no such caller (a route deployed without them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    None,
+    ApiKey,
+    Iam,
+    AppCheck,
+}
+
+impl AuthMode {
+    pub fn parse(v: &str) -> Option<Self> {
+        match v {
+            "none" => Some(Self::None),
+            "api-key" => Some(Self::ApiKey),
+            "iam" => Some(Self::Iam),
+            "app-check" => Some(Self::AppCheck),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::ApiKey => "api-key",
+            Self::Iam => "iam",
+            Self::AppCheck => "app-check",
+        }
+    }
+}
+
+/// Where app attestation tokens come from and what they must say (`APP_CHECK_*`). The
+/// defaults are Firebase App Check's, with the project number filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppCheckConfig {
+    pub jwks_url: String,
+    pub issuer: String,
+    pub audiences: Vec<String>,
+    /// The request header that carries the token.
+    pub header: String,
+    /// How long fetched keys are used before they are fetched again.
+    pub jwks_ttl: Duration,
+}
+
+pub const FIREBASE_APP_CHECK_JWKS: &str = "https://firebaseappcheck.googleapis.com/v1/jwks";
+
+/// The verification token's claims that a deployment chooses (`TOKEN_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenConfig {
+    pub issuer: String,
+    pub audience: String,
+    pub ttl: Duration,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub base_url: String,
@@ -37,7 +91,18 @@ pub struct Config {
     pub code_length: Option<String>,
     pub max_body_bytes: usize,
     /// `Access-Control-Allow-Origin` value; no CORS headers when `None` (closed by default).
+    /// When set, a request whose `Origin` is present and different is refused (403).
     pub cors_origin: Option<String>,
+    /// `JSON_ONLY=true`: only `application/json` bodies. Form bodies (and bodies without a
+    /// content type) are what a foreign page can post without a CORS preflight.
+    pub json_only: bool,
+    pub caller_auth: AuthMode,
+    /// Set exactly when `caller_auth` is `AppCheck`.
+    pub app_check: Option<AppCheckConfig>,
+    pub token: TokenConfig,
+    /// CloudWatch Embedded Metric Format lines on stdout (`METRICS=emf`; on in Lambda).
+    pub metrics: bool,
+    pub metrics_namespace: String,
     /// Calling codes a number must start with (empty: any). E.164 calling codes are a prefix
     /// code, so a prefix match is exact without a numbering-plan table.
     pub allowed_calling_codes: Vec<String>,
@@ -71,6 +136,16 @@ impl Default for Config {
             code_length: None,
             max_body_bytes: 8 * 1024,
             cors_origin: None,
+            json_only: false,
+            caller_auth: AuthMode::None,
+            app_check: None,
+            token: TokenConfig {
+                issuer: "verify-proxy".into(),
+                audience: "verify-proxy-backend".into(),
+                ttl: Duration::from_secs(300),
+            },
+            metrics: false,
+            metrics_namespace: "VerifyProxy".into(),
             allowed_calling_codes: Vec::new(),
             denied_calling_codes: Vec::new(),
             test_numbers: TestNumbers::default(),
@@ -134,6 +209,32 @@ impl Config {
                 .parse()
                 .map_err(|_| invalid("MAX_BODY_BYTES", "not a number"))?,
         };
+        let caller_auth = match get("CALLER_AUTH") {
+            None => d.caller_auth,
+            Some(v) => AuthMode::parse(v.trim())
+                .ok_or_else(|| invalid("CALLER_AUTH", "use api-key, iam, app-check or none"))?,
+        };
+        let app_check = match caller_auth {
+            AuthMode::AppCheck => Some(app_check(&get)?),
+            _ => None,
+        };
+        let token = TokenConfig {
+            issuer: get("TOKEN_ISSUER").unwrap_or(d.token.issuer),
+            audience: get("TOKEN_AUDIENCE").unwrap_or(d.token.audience),
+            ttl: match get("TOKEN_TTL_S") {
+                None => d.token.ttl,
+                Some(v) => match v.parse::<u64>() {
+                    Ok(s @ 30..=900) => Duration::from_secs(s),
+                    _ => return Err(invalid("TOKEN_TTL_S", "must be 30..900 seconds")),
+                },
+            },
+        };
+        let metrics = match get("METRICS").as_deref() {
+            None => get("AWS_LAMBDA_FUNCTION_NAME").is_some(),
+            Some("emf") => true,
+            Some("off") => false,
+            Some(_) => return Err(invalid("METRICS", "use emf or off")),
+        };
         Ok(Self {
             base_url: get("VERIFY_BASE_URL")
                 .unwrap_or(d.base_url)
@@ -148,6 +249,12 @@ impl Config {
             code_length: get("VERIFY_CODE_LENGTH"),
             max_body_bytes,
             cors_origin: get("CORS_ALLOW_ORIGIN"),
+            json_only: get("JSON_ONLY").is_some_and(|v| truthy(&v)),
+            caller_auth,
+            app_check,
+            token,
+            metrics,
+            metrics_namespace: get("METRICS_NAMESPACE").unwrap_or(d.metrics_namespace),
             allowed_calling_codes: calling_codes(
                 get("ALLOWED_CALLING_CODES"),
                 "ALLOWED_CALLING_CODES",
@@ -175,6 +282,62 @@ impl Config {
     pub fn option_allowed(&self, name: &str) -> bool {
         self.allowed_options.iter().any(|o| o == name)
     }
+}
+
+/// `APP_CHECK_PROJECT_NUMBER` gives Firebase's issuer and audience; `APP_CHECK_JWKS_URL`,
+/// `APP_CHECK_ISSUER` and `APP_CHECK_AUDIENCE` (comma-separated) set them for any provider.
+fn app_check(get: &impl Fn(&str) -> Option<String>) -> Result<AppCheckConfig, ConfigError> {
+    let project = get("APP_CHECK_PROJECT_NUMBER");
+    let issuer = get("APP_CHECK_ISSUER")
+        .or_else(|| {
+            project
+                .as_ref()
+                .map(|p| format!("https://firebaseappcheck.googleapis.com/{p}"))
+        })
+        .ok_or_else(|| {
+            invalid(
+                "APP_CHECK_ISSUER",
+                "app-check needs APP_CHECK_PROJECT_NUMBER or APP_CHECK_ISSUER",
+            )
+        })?;
+    let audiences: Vec<String> = get("APP_CHECK_AUDIENCE")
+        .map(|v| {
+            v.split(',')
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty())
+                .collect()
+        })
+        .or_else(|| project.as_ref().map(|p| vec![format!("projects/{p}")]))
+        .unwrap_or_default();
+    if audiences.is_empty() {
+        return Err(invalid(
+            "APP_CHECK_AUDIENCE",
+            "app-check needs APP_CHECK_PROJECT_NUMBER or APP_CHECK_AUDIENCE",
+        ));
+    }
+    let jwks_url = get("APP_CHECK_JWKS_URL").unwrap_or_else(|| FIREBASE_APP_CHECK_JWKS.into());
+    if !(jwks_url.starts_with("https://") || jwks_url.starts_with("http://127.0.0.1:")) {
+        return Err(invalid(
+            "APP_CHECK_JWKS_URL",
+            "must be https (http only on 127.0.0.1, for tests)",
+        ));
+    }
+    let jwks_ttl = match get("APP_CHECK_JWKS_TTL_S") {
+        None => Duration::from_secs(6 * 3600),
+        Some(v) => match v.parse::<u64>() {
+            Ok(s @ 60..=86_400) => Duration::from_secs(s),
+            _ => return Err(invalid("APP_CHECK_JWKS_TTL_S", "must be 60..86400 seconds")),
+        },
+    };
+    Ok(AppCheckConfig {
+        jwks_url,
+        issuer,
+        audiences,
+        header: get("APP_CHECK_HEADER")
+            .unwrap_or_else(|| "x-firebase-appcheck".into())
+            .to_ascii_lowercase(),
+        jwks_ttl,
+    })
 }
 
 fn invalid(name: &'static str, reason: &str) -> ConfigError {
@@ -242,11 +405,38 @@ mod tests {
         assert!(from(&[("TEST_NUMBERS", "447700900999")]).is_err());
         assert!(from(&[("GUARD_MODES", "ip_per_day=maybe")]).is_err());
         assert!(from(&[("GUARD_ON_STORE_ERROR", "ajar")]).is_err());
+        assert!(from(&[("CALLER_AUTH", "open-sesame")]).is_err());
+        assert!(from(&[("CALLER_AUTH", "app-check")]).is_err(), "no project");
+        assert!(from(&[("TOKEN_TTL_S", "86400")]).is_err());
+        assert!(
+            from(&[
+                ("CALLER_AUTH", "app-check"),
+                ("APP_CHECK_PROJECT_NUMBER", "123"),
+                ("APP_CHECK_JWKS_URL", "http://evil.example/jwks"),
+            ])
+            .is_err(),
+            "keys over plain http"
+        );
         assert!(
             from(&[("GUARD_ON_STORE_ERROR", "open")])
                 .unwrap()
                 .guard_fail_open
         );
+    }
+
+    #[test]
+    fn app_check_defaults_are_firebase() {
+        let c = from(&[
+            ("CALLER_AUTH", "app-check"),
+            ("APP_CHECK_PROJECT_NUMBER", "123456"),
+        ])
+        .unwrap();
+        let a = c.app_check.unwrap();
+        assert_eq!(a.jwks_url, FIREBASE_APP_CHECK_JWKS);
+        assert_eq!(a.issuer, "https://firebaseappcheck.googleapis.com/123456");
+        assert_eq!(a.audiences, vec!["projects/123456"]);
+        assert_eq!(a.header, "x-firebase-appcheck");
+        assert_eq!(c.caller_auth, AuthMode::AppCheck);
     }
 
     #[test]

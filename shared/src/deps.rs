@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
+use crate::caller::{CallerAuth, TokenSigner};
 use crate::config::{Config, ConfigError};
 use crate::error::SecretsError;
 use crate::guard::dynamo::DynamoStore;
@@ -17,6 +18,9 @@ pub struct Deps {
     pub client: VerifyClient,
     pub secrets: Secrets,
     pub guard: Guard,
+    pub auth: CallerAuth,
+    /// Signs `verification_token`s; `None`: `/check` answers without one.
+    pub token: Option<TokenSigner>,
 }
 
 #[derive(Debug, Error)]
@@ -29,10 +33,17 @@ pub enum InitError {
     Client(#[from] reqwest::Error),
     #[error("guard: {0}")]
     Guard(String),
+    #[error("SSM: {0}")]
+    Ssm(String),
+    #[error("token key: {0}")]
+    Token(String),
+    #[error("CALLER_AUTH must be set in Lambda (api-key, iam, app-check, or none for development)")]
+    NoCallerAuth,
 }
 
 impl Deps {
-    /// With an in-memory guard (a fresh random key): the local server and tests.
+    /// With an in-memory guard (a fresh random key) and a fresh token key: the local server
+    /// and tests.
     pub fn new(config: Config, secrets: Secrets) -> Result<Self, InitError> {
         let guard = Guard::new(
             config.guard_policy.clone(),
@@ -46,12 +57,29 @@ impl Deps {
 
     pub fn with_guard(config: Config, secrets: Secrets, guard: Guard) -> Result<Self, InitError> {
         let client = VerifyClient::new(&config.base_url, config.timeout)?;
+        let auth = CallerAuth::new(&config)?;
+        let token = Some(
+            TokenSigner::from_pem(
+                &TokenSigner::generate_pem().map_err(InitError::Token)?,
+                config.token.clone(),
+            )
+            .map_err(InitError::Token)?,
+        );
         Ok(Self {
             config,
             client,
             secrets,
             guard,
+            auth,
+            token,
         })
+    }
+
+    /// Signs with these PEM keys (the first signs; all are published).
+    pub fn with_token_pem(mut self, pem: &str) -> Result<Self, InitError> {
+        self.token =
+            Some(TokenSigner::from_pem(pem, self.config.token.clone()).map_err(InitError::Token)?);
+        Ok(self)
     }
 
     /// Configuration, secrets and the guard from the environment (see the README's table):
@@ -59,53 +87,90 @@ impl Deps {
     /// or `GUARD_HMAC_KEY`) so every instance computes the same digests.
     pub async fn from_env() -> Result<Self, InitError> {
         let config = Config::from_env()?;
+        let in_lambda = var("AWS_LAMBDA_FUNCTION_NAME").is_some();
+        if in_lambda && var("CALLER_AUTH").is_none() {
+            return Err(InitError::NoCallerAuth);
+        }
         let secrets = Secrets::from_env().await?;
-        let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
-        let Some(table) = var("GUARD_TABLE") else {
-            // Each Lambda instance would count alone and /check could not see the ids /request
-            // recorded: in Lambda the memory store must be asked for explicitly.
-            if var("AWS_LAMBDA_FUNCTION_NAME").is_some()
-                && var("GUARD_STORE").as_deref() != Some("memory")
-            {
-                return Err(InitError::Guard(
-                    "set GUARD_TABLE (DynamoDB); GUARD_STORE=memory only for a single instance"
-                        .into(),
-                ));
+        let sdk = sdk_config().await;
+        let ssm = aws_sdk_ssm::Client::new(&sdk);
+        let token_pem = token_pem(&ssm).await?;
+        let mut deps = match var("GUARD_TABLE") {
+            None => {
+                // Each Lambda instance would count alone and /check could not see the ids
+                // /request recorded: in Lambda the memory store must be asked for explicitly.
+                if in_lambda && var("GUARD_STORE").as_deref() != Some("memory") {
+                    return Err(InitError::Guard(
+                        "set GUARD_TABLE (DynamoDB); GUARD_STORE=memory only for a single instance"
+                            .into(),
+                    ));
+                }
+                let mut deps = Self::new(config, secrets)?;
+                if let Some(key) = var("GUARD_HMAC_KEY") {
+                    deps.guard = deps
+                        .guard
+                        .with_hasher(Hasher::new(key.as_bytes()).map_err(InitError::Guard)?);
+                }
+                deps
             }
-            let mut deps = Self::new(config, secrets)?;
-            if let Some(key) = var("GUARD_HMAC_KEY") {
-                deps.guard = deps
-                    .guard
-                    .with_hasher(Hasher::new(key.as_bytes()).map_err(InitError::Guard)?);
+            Some(table) => {
+                let key = match (var("GUARD_HMAC_KEY_PARAM"), var("GUARD_HMAC_KEY")) {
+                    (Some(name), _) => ssm_value(&ssm, &name).await?,
+                    (None, Some(key)) => key,
+                    (None, None) => {
+                        return Err(InitError::Guard(
+                            "GUARD_TABLE needs GUARD_HMAC_KEY_PARAM (SSM) or GUARD_HMAC_KEY".into(),
+                        ));
+                    }
+                };
+                let guard = Guard::new(
+                    config.guard_policy.clone(),
+                    AnyStore::Dynamo(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table)),
+                    Hasher::new(key.as_bytes()).map_err(InitError::Guard)?,
+                    Arc::new(SystemClock),
+                    config.guard_fail_open,
+                );
+                Self::with_guard(config, secrets, guard)?
             }
-            return Ok(deps);
         };
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .operation_timeout(std::time::Duration::from_secs(3))
-                    .build(),
-            )
-            .load()
-            .await;
-        let key = match (var("GUARD_HMAC_KEY_PARAM"), var("GUARD_HMAC_KEY")) {
-            (Some(name), _) => ssm_value(&aws_sdk_ssm::Client::new(&sdk), &name).await?,
-            (None, Some(key)) => key,
-            (None, None) => {
-                return Err(InitError::Guard(
-                    "GUARD_TABLE needs GUARD_HMAC_KEY_PARAM (SSM) or GUARD_HMAC_KEY".into(),
-                ));
-            }
-        };
-        let guard = Guard::new(
-            config.guard_policy.clone(),
-            AnyStore::Dynamo(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table)),
-            Hasher::new(key.as_bytes()).map_err(InitError::Guard)?,
-            Arc::new(SystemClock),
-            config.guard_fail_open,
-        );
-        Self::with_guard(config, secrets, guard)
+        match token_pem {
+            Some(pem) => deps = deps.with_token_pem(&pem)?,
+            // A generated key would differ per instance: no tokens rather than unverifiable ones.
+            None if in_lambda => deps.token = None,
+            None => {}
+        }
+        Ok(deps)
     }
+}
+
+fn var(n: &str) -> Option<String> {
+    std::env::var(n).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The token signing key(s): `TOKEN_KEY_PARAM` (an SSM SecureString) or `TOKEN_PRIVATE_KEY`.
+pub async fn token_pem(ssm: &aws_sdk_ssm::Client) -> Result<Option<String>, InitError> {
+    match (var("TOKEN_KEY_PARAM"), var("TOKEN_PRIVATE_KEY")) {
+        (Some(name), _) => Ok(Some(ssm_value(ssm, &name).await?)),
+        (None, pem) => Ok(pem),
+    }
+}
+
+/// An SSM client configured like the functions' (3 s per operation).
+pub async fn ssm_client() -> aws_sdk_ssm::Client {
+    aws_sdk_ssm::Client::new(&sdk_config().await)
+}
+
+/// The AWS SDK's configuration from the environment, with 3 s per operation: a slow SSM or
+/// DynamoDB fails the call long before API Gateway's 29 s.
+async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_timeout(std::time::Duration::from_secs(3))
+                .build(),
+        )
+        .load()
+        .await
 }
 
 async fn ssm_value(client: &aws_sdk_ssm::Client, name: &str) -> Result<String, InitError> {
@@ -116,14 +181,14 @@ async fn ssm_value(client: &aws_sdk_ssm::Client, name: &str) -> Result<String, I
         .send()
         .await
         .map_err(|e| {
-            InitError::Guard(format!(
-                "SSM {name}: {}",
+            InitError::Ssm(format!(
+                "{name}: {}",
                 aws_sdk_ssm::error::DisplayErrorContext(e)
             ))
         })?;
     out.parameter
         .and_then(|p| p.value)
-        .ok_or_else(|| InitError::Guard(format!("SSM {name} has no value")))
+        .ok_or_else(|| InitError::Ssm(format!("{name} has no value")))
 }
 
 /// 32 random bytes from the OS: digests are only comparable within this process.

@@ -1,6 +1,7 @@
-//! The pipeline every endpoint runs through: method and body checks, the endpoint's `parse`,
-//! a test-number answer or secrets + the upstream call, the response, and exactly one log
-//! line per invocation. An endpoint only says how to parse its input.
+//! The pipeline every endpoint runs through: method, origin and caller checks, the body, the
+//! endpoint's `parse`, the guard, a test-number answer or secrets + the upstream call, the
+//! response (with a verification token after a successful check), and exactly one log line
+//! (and one metrics line) per invocation. An endpoint only says how to parse its input.
 
 use std::convert::Infallible;
 use std::net::IpAddr;
@@ -10,13 +11,16 @@ use lambda_http::http::Method;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
+use crate::caller::fields::{is_json_media, media};
 use crate::caller::response::{self, Reply};
 use crate::caller::{Fields, status};
 use crate::config::Config;
 use crate::deps::Deps;
 use crate::error::ProxyError;
-use crate::guard::Guarded;
+use crate::guard::{Guarded, Seen};
+use crate::metrics::{self, Facts};
 use crate::verify::Call;
+use crate::verify::types::HasStatus;
 
 /// One endpoint: its name (route and log field) and how to read its input.
 pub trait Endpoint {
@@ -24,48 +28,83 @@ pub trait Endpoint {
     type Input: Guarded;
 
     fn parse(fields: &Fields, config: &Config) -> Result<Self::Input, ProxyError>;
+
+    /// Whether a successful answer sent a message (for the `Delivered` metric).
+    fn delivers(_input: &Self::Input) -> bool {
+        false
+    }
+
+    /// The request id a successful answer proves a number for (then a `verification_token`
+    /// is added to it); `None` for endpoints that prove nothing.
+    fn proves(_input: &Self::Input) -> Option<&str> {
+        None
+    }
 }
 
-/// What the log line records about one invocation; never a code, a secret or a full number.
+/// What the log line and the metrics record about one invocation; never a code, a secret or
+/// a full number.
 #[derive(Default)]
 struct Trace {
-    number: Option<String>,
-    upstream_ms: Option<u128>,
+    seen: Seen,
+    caller: Option<String>,
+    /// Verify's status and the call's time, when Verify was called.
+    upstream: Option<(String, u64)>,
+    delivered: bool,
 }
 
 /// Runs one request through endpoint `E`; every failure is a JSON answer, never a panic.
 pub async fn serve<E: Endpoint>(req: Request, deps: &Deps) -> Response<Body> {
     let started = Instant::now();
     let mut trace = Trace::default();
-    let (resp, outcome, verify_status, error) = match run::<E>(&req, deps, &mut trace).await {
+    let result = run::<E>(&req, deps, &mut trace).await;
+    let (resp, outcome, verify_status, error) = match &result {
         Ok(Some(reply)) => {
             let verify_status = reply.verify_status.clone();
-            let resp = response::from_reply(reply, &deps.config);
+            let resp = response::from_reply(reply.clone(), &deps.config);
             (resp, "answered", verify_status, None)
         }
         Ok(None) => (
-            response::preflight(&deps.config),
+            response::preflight(&deps.config, deps.auth.header()),
             "preflight",
             String::new(),
             None,
         ),
         Err(e) => {
-            let resp = response::from_error(&e, &deps.config);
-            let verify_status = status::for_error(&e).1.to_string();
-            (resp, e.outcome(), verify_status, Some(e.to_string()))
+            let resp = response::from_error(e, &deps.config);
+            let verify_status = status::for_error(e).1.to_string();
+            (resp, e.outcome(), verify_status, Some(e))
         }
     };
+    let seen = &trace.seen;
     tracing::info!(
         endpoint = E::NAME,
         outcome,
         http_status = resp.status().as_u16(),
         verify_status,
-        upstream_ms = trace.upstream_ms.map(|v| v as u64),
+        upstream_ms = trace.upstream.as_ref().map(|u| u.1),
         duration_ms = started.elapsed().as_millis() as u64,
-        number = trace.number.as_deref(),
-        error = error.as_deref(),
+        source_ip = caller_ip(&req).map(|ip| ip.to_string()),
+        apigw_request_id = gateway_request_id(&req),
+        caller = trace.caller.as_deref(),
+        number = seen.number.as_ref().map(|n| n.masked()),
+        number_hmac = seen.number_digest.as_deref(),
+        calling_code = seen.calling_code.as_deref(),
+        error = error.map(|e| e.to_string()),
         "invocation"
     );
+    let store_errors = deps.guard.take_store_errors();
+    if deps.config.metrics {
+        let facts = Facts {
+            endpoint: E::NAME,
+            verify_status: &verify_status,
+            error,
+            seen: Some(seen),
+            upstream: trace.upstream.as_ref().map(|(s, ms)| (s.as_str(), *ms)),
+            delivered: trace.delivered,
+            store_errors,
+        };
+        metrics::emit(&deps.config.metrics_namespace, &facts);
+    }
     resp
 }
 
@@ -85,27 +124,76 @@ async fn run<E: Endpoint>(
         Method::OPTIONS if config.cors_origin.is_some() => return Ok(None),
         ref other => return Err(ProxyError::MethodNotAllowed(other.to_string())),
     }
+    // A browser names the page's origin; a foreign page is refused before anything else.
+    if let (Some(allowed), Some(origin)) = (&config.cors_origin, req.headers().get("origin"))
+        && origin.as_bytes() != allowed.as_bytes()
+    {
+        return Err(ProxyError::OriginNotAllowed);
+    }
+    trace.caller = deps.auth.check(req).await?.0;
     let content_type = req
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok());
+    if config.json_only && !media(content_type).is_some_and(|m| is_json_media(&m)) {
+        return Err(ProxyError::JsonOnly);
+    }
     let fields = Fields::parse(content_type, req.body().as_ref(), config.max_body_bytes)?;
     let input = E::parse(&fields, config)?;
-    trace.number = input.number().map(|n| n.masked());
     // The guard before anything that costs: a refusal sends nothing and loads no secret.
-    let ticket = input.admit(&deps.guard, caller_ip(req)).await?;
+    // Boxed: the DynamoDB client's futures are large, and stacks of test threads are not.
+    let ticket = Box::pin(input.admit(&deps.guard, caller_ip(req), &mut trace.seen)).await?;
     let answer = match input.test_answer(&config.test_numbers) {
         Some(answer) => answer,
         None => {
             let creds = deps.secrets.get().await?;
             let t = Instant::now();
             let result = input.send(&deps.client, &creds).await;
-            trace.upstream_ms = Some(t.elapsed().as_millis());
-            result?
+            let ms = t.elapsed().as_millis() as u64;
+            let answer = result?;
+            trace.upstream = Some((answer.status().to_string(), ms));
+            trace.delivered = E::delivers(&input) && answer.status() == "0";
+            answer
         }
     };
-    input.settle(&deps.guard, ticket, &answer).await?;
-    Ok(Some(Reply::from_typed(&answer)))
+    Box::pin(input.settle(&deps.guard, ticket, &answer)).await?;
+    let mut reply = Reply::from_typed(&answer);
+    if reply.verify_status == "0"
+        && let Some(request_id) = E::proves(&input)
+    {
+        add_token(&mut reply, deps, &trace.seen, request_id);
+    }
+    Ok(Some(reply))
+}
+
+/// Adds `verification_token` to a successful check's answer: the number comes from the
+/// guard's record, so without one (store down and failing open) there is no token.
+fn add_token(reply: &mut Reply, deps: &Deps, seen: &Seen, request_id: &str) {
+    let (Some(signer), Some(number)) = (&deps.token, &seen.number) else {
+        tracing::warn!("check: verified without a verification_token (no key or no record)");
+        return;
+    };
+    // Wall time, not the guard's clock (which the local simulator can move): backends check it.
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    match signer.sign(number, request_id, now_s) {
+        Ok(token) => {
+            if let Some(body) = reply.body.as_object_mut() {
+                body.insert("verification_token".into(), token.into());
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "check: could not sign a verification_token"),
+    }
+}
+
+/// API Gateway's id of the request (the access log's `requestId`), to match log lines.
+fn gateway_request_id(req: &Request) -> Option<String> {
+    match req.request_context_ref()? {
+        RequestContext::ApiGatewayV1(ctx) => ctx.request_id.clone(),
+        RequestContext::ApiGatewayV2(ctx) => ctx.request_id.clone(),
+        _ => None,
+    }
 }
 
 /// The caller's address as API Gateway saw it (the TCP peer, never a header a client can

@@ -70,6 +70,17 @@ pub enum ProxyError {
     CodeLocked { retry_after: u64 },
     #[error("The verification service is temporarily unavailable. Please try again later.")]
     GuardUnavailable,
+    /// The caller did not prove who it is; `reason` is for the log only (e.g. `token_expired`).
+    #[error("Missing or invalid caller credentials")]
+    Unauthorized { reason: &'static str },
+    /// The caller's token could not be checked (its keys could not be fetched).
+    #[error("The verification service is temporarily unavailable. Please try again later.")]
+    AuthUnavailable,
+    /// A browser request from a page this deployment does not serve.
+    #[error("requests from this origin are not allowed")]
+    OriginNotAllowed,
+    #[error("this deployment accepts only application/json bodies")]
+    JsonOnly,
     #[error("verification service unavailable: credentials could not be loaded")]
     Secrets(#[from] SecretsError),
     #[error(transparent)]
@@ -90,7 +101,7 @@ impl ProxyError {
             Self::Limited { retry_after, .. }
             | Self::AlreadySent { retry_after }
             | Self::CodeLocked { retry_after } => Some(*retry_after),
-            Self::GuardUnavailable => Some(5),
+            Self::GuardUnavailable | Self::AuthUnavailable => Some(5),
             _ => None,
         }
     }
@@ -103,6 +114,9 @@ impl ProxyError {
             Self::UnknownRequest | Self::NoSuchRequest => "unknown_request",
             Self::CodeLocked { .. } => "code_locked",
             Self::GuardUnavailable => "guard_unavailable",
+            Self::Unauthorized { reason } => reason,
+            Self::AuthUnavailable => "auth_unavailable",
+            Self::OriginNotAllowed => "origin_not_allowed",
             Self::Secrets(_) => "secrets_error",
             Self::Upstream(UpstreamError::Timeout) => "upstream_timeout",
             Self::Upstream(_) => "upstream_error",

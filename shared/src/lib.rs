@@ -3,7 +3,7 @@
 //! Import rule (nothing imports upward; no loops between modules or folders):
 //!
 //! ```text
-//! error, log  <-  verify/  <-  guard/  <-  config  <-  caller/  <-  endpoint, deps
+//! error, log  <-  verify/  <-  guard/  <-  config  <-  caller/  <-  deps, metrics  <-  endpoint, jwks
 //! ```
 //!
 //! - `error`: every failure; `log`: JSON logging and masking.
@@ -11,7 +11,9 @@
 //! - `guard/`: stateful abuse limits (rules, decisions, a `Store` with memory and DynamoDB).
 //! - `config`: this deployment's settings.
 //! - `caller/`: our side of the wire (fields, policy, the one status table, responses).
-//! - `endpoint`: the pipeline each function runs (`Endpoint` + `serve`); `deps`: what it needs.
+//! - `deps`: what a function needs, built once; `metrics`: CloudWatch EMF lines.
+//! - `endpoint`: the pipeline each function runs (`Endpoint` + `serve`); `jwks`: the token
+//!   keys' endpoint.
 
 pub mod caller;
 pub mod config;
@@ -19,7 +21,9 @@ pub mod deps;
 pub mod endpoint;
 pub mod error;
 pub mod guard;
+pub mod jwks;
 pub mod log;
+pub mod metrics;
 pub mod verify;
 
 pub use caller::{Fields, Reply};

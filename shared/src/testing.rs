@@ -213,3 +213,83 @@ pub fn unreachable_guard(fail_open: bool) -> Guard {
         fail_open,
     )
 }
+
+/// Serves `body` as JSON to every GET on a loopback port (a JWKS endpoint in tests); the body
+/// can be changed and the hits counted. Returns the URL.
+pub struct JsonServer {
+    pub url: String,
+    pub body: Arc<std::sync::Mutex<String>>,
+    pub hits: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+pub async fn serve_json(body: String) -> JsonServer {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("bind loopback");
+    let url = format!("http://{}/jwks", listener.local_addr().expect("addr"));
+    let body = Arc::new(std::sync::Mutex::new(body));
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (b, h) = (body.clone(), hits.clone());
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            h.fetch_add(1, Ordering::SeqCst);
+            let text = b.lock().map(|s| s.clone()).unwrap_or_default();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf).await;
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                    text.len()
+                );
+                let _ = conn.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    JsonServer { url, body, hits }
+}
+
+/// An App Check-like signer: an ES256 key made for the test, its JWK (with `kid`), and tokens
+/// with whatever claims a test wants.
+pub struct AppKeys {
+    pub kid: String,
+    key: jsonwebtoken::EncodingKey,
+    pub jwk: jsonwebtoken::jwk::Jwk,
+}
+
+impl AppKeys {
+    pub fn new(kid: &str) -> Self {
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+        let der =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+                .expect("generate");
+        let key = jsonwebtoken::EncodingKey::from_ec_der(der.as_ref());
+        let mut jwk =
+            jsonwebtoken::jwk::Jwk::from_encoding_key(&key, jsonwebtoken::Algorithm::ES256)
+                .expect("jwk");
+        jwk.common.key_id = Some(kid.into());
+        Self {
+            kid: kid.into(),
+            key,
+            jwk,
+        }
+    }
+
+    pub fn jwks(keys: &[&AppKeys]) -> String {
+        serde_json::json!({ "keys": keys.iter().map(|k| &k.jwk).collect::<Vec<_>>() }).to_string()
+    }
+
+    /// A token with these claims, `kid` as given (a test may lie about it).
+    pub fn token(&self, kid: &str, claims: &Value) -> String {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        header.kid = Some(kid.into());
+        jsonwebtoken::encode(&header, claims, &self.key).expect("sign")
+    }
+}
+
+/// Seconds since the epoch.
+pub fn now_s() -> i64 {
+    jsonwebtoken::get_current_timestamp() as i64
+}

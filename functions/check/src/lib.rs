@@ -16,6 +16,11 @@ impl Endpoint for Check {
             code: Pin::parse(fields.required("code")?)?,
         })
     }
+
+    /// A right code proves the number: the answer carries a `verification_token`.
+    fn proves(input: &CheckRequest) -> Option<&str> {
+        Some(input.request_id.as_str())
+    }
 }
 
 #[cfg(test)]
@@ -60,6 +65,48 @@ mod tests {
         .unwrap();
         assert_eq!(again.status(), 404);
         assert_eq!(json_of(&again)["status"], "6");
+    }
+
+    /// What a backend does with the token: verify it with the published keys and an ordinary
+    /// JWT library, then trust `sub`.
+    #[tokio::test]
+    async fn a_right_code_answers_a_token_the_published_keys_verify() {
+        use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
+        let t = env().await;
+        let (id, code) = t.start("447700900211").await;
+        let body = format!(r#"{{"request_id":"{id}","code":"{code}"}}"#);
+        let r = handle(post_json(&body), &t.deps).await.unwrap();
+        assert_eq!(r.status(), 200);
+        let token = json_of(&r)["verification_token"]
+            .as_str()
+            .expect("a token")
+            .to_string();
+        let jwks = t.deps.token.as_ref().unwrap().jwks();
+        let header = decode_header(&token).unwrap();
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
+        let jwk = jwks.find(header.kid.as_deref().unwrap()).unwrap();
+        let mut v = Validation::new(header.alg);
+        v.set_issuer(&["verify-proxy"]);
+        v.set_audience(&["verify-proxy-backend"]);
+        let claims = decode::<serde_json::Value>(&token, &DecodingKey::from_jwk(jwk).unwrap(), &v)
+            .unwrap()
+            .claims;
+        assert_eq!(claims["sub"], "+447700900211");
+        assert_eq!(claims["request_id"], id.as_str());
+        assert_eq!(
+            claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+            300
+        );
+    }
+
+    #[tokio::test]
+    async fn wrong_codes_get_no_token() {
+        let t = env().await;
+        let (id, code) = t.start("447700900212").await;
+        let body = format!(r#"{{"request_id":"{id}","code":"{}"}}"#, other(&code));
+        let r = handle(post_json(&body), &t.deps).await.unwrap();
+        assert_eq!(r.status(), 400);
+        assert!(json_of(&r).get("verification_token").is_none());
     }
 
     #[tokio::test]

@@ -17,6 +17,11 @@ impl Endpoint for Control {
             cmd: Command::parse(fields.get(&["cmd"]))?,
         })
     }
+
+    /// `trigger_next_event` sends the next message.
+    fn delivers(input: &ControlRequest) -> bool {
+        input.cmd == shared::verify::Command::TriggerNextEvent
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,14 @@ impl Endpoint for Start {
             options: policy::options(fields, config)?,
         })
     }
+
+    fn delivers(_input: &StartRequest) -> bool {
+        true
+    }
 }
+
+#[cfg(test)]
+mod caller_tests;
 
 #[cfg(test)]
 mod tests {

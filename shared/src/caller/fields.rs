@@ -17,6 +17,25 @@ pub struct Fields {
     pairs: Vec<(String, String)>,
 }
 
+/// The media type of a `Content-Type` value, lower case, without parameters.
+pub fn media(content_type: Option<&str>) -> Option<String> {
+    content_type
+        .map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .filter(|m| !m.is_empty())
+}
+
+/// `application/json` or `application/*+json`: types a browser sends cross-origin only after
+/// a CORS preflight.
+pub fn is_json_media(media: &str) -> bool {
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+}
+
 impl Fields {
     /// Parses `body` by `content_type` (sniffed when absent); everything else is a 415.
     pub fn parse(
@@ -27,18 +46,8 @@ impl Fields {
         if body.len() > max_bytes {
             return Err(ProxyError::PayloadTooLarge(max_bytes));
         }
-        let media = content_type
-            .map(|ct| {
-                ct.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            })
-            .filter(|m| !m.is_empty());
-        let is_json = match media.as_deref() {
-            Some("application/json") => true,
-            Some(m) if m.starts_with("application/") && m.ends_with("+json") => true,
+        let is_json = match media(content_type).as_deref() {
+            Some(m) if is_json_media(m) => true,
             Some("application/x-www-form-urlencoded") => false,
             Some(other) => return Err(ProxyError::UnsupportedMediaType(other.to_string())),
             None => body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'),

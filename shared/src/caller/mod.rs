@@ -2,10 +2,14 @@
 //! what the caller gets back (the one status table, the response). Imports `config`,
 //! `verify/`, `error` and `log`; nothing above it.
 
+pub mod auth;
 pub mod fields;
 pub mod policy;
 pub mod response;
 pub mod status;
+pub mod token;
 
+pub use auth::{Caller, CallerAuth};
 pub use fields::Fields;
 pub use response::Reply;
+pub use token::TokenSigner;

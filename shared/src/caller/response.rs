@@ -54,14 +54,19 @@ pub fn from_error(err: &ProxyError, config: &Config) -> Response<Body> {
     resp
 }
 
-/// An empty 204 answer to a CORS preflight (only when CORS is configured).
-pub fn preflight(config: &Config) -> Response<Body> {
+/// An empty 204 answer to a CORS preflight (only when CORS is configured); `auth_header` is
+/// the app attestation header a page must be allowed to send.
+pub fn preflight(config: &Config, auth_header: Option<&str>) -> Response<Body> {
     let mut resp = build(204, &Value::Null, config, None);
     *resp.body_mut() = Body::Empty;
+    let headers = match auth_header {
+        Some(h) => format!("content-type, {h}"),
+        None => "content-type".into(),
+    };
     let h = resp.headers_mut();
     for (k, v) in [
         ("access-control-allow-methods", "POST, OPTIONS"),
-        ("access-control-allow-headers", "content-type"),
+        ("access-control-allow-headers", headers.as_str()),
         ("access-control-max-age", "600"),
     ] {
         if let Ok(v) = v.parse() {

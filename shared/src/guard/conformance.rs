@@ -92,6 +92,7 @@ async fn locks_and_records<S: Store>(s: &S) {
     let id = format!("{}0123456789abcdef", prefix());
     let r = Record {
         number: "n".into(),
+        sealed: "s".into(),
         range: "r".into(),
         calling_code: "44".into(),
         ip: "i".into(),

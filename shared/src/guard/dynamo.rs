@@ -201,6 +201,7 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .item("pk", s(&format!("req:{id}")))
             .item("rn", s(&r.number))
+            .item("rs", s(&r.sealed))
             .item("rr", s(&r.range))
             .item("rc", s(&r.calling_code))
             .item("ri", s(&r.ip))
@@ -217,6 +218,7 @@ impl Store for DynamoStore {
         let item = self.get(&format!("req:{id}")).await?;
         Ok(item.filter(|i| live(i, now)).map(|i| Record {
             number: text(&i, "rn"),
+            sealed: text(&i, "rs"),
             range: text(&i, "rr"),
             calling_code: text(&i, "rc"),
             ip: text(&i, "ri"),

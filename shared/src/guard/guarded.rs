@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::net::IpAddr;
 
-use super::{Guard, Record, Subject};
+use super::{Guard, Record, Seen, Subject};
 use crate::error::ProxyError;
 use crate::verify::Call;
 use crate::verify::Command;
@@ -13,10 +13,12 @@ use crate::verify::types::{CheckRequest, ControlRequest, HasStatus, SearchReques
 pub trait Guarded: Call {
     type Ticket: Send + Sync;
 
+    /// Fills `seen` with what it learns, refusal or not.
     fn admit(
         &self,
         guard: &Guard,
         ip: Option<IpAddr>,
+        seen: &mut Seen,
     ) -> impl Future<Output = Result<Self::Ticket, ProxyError>> + Send;
 
     /// May turn an answer into a refusal (a concurrent start is never echoed).
@@ -32,10 +34,19 @@ impl Guarded for StartRequest {
     /// The subject and the `Retry-After` a concurrent start gets.
     type Ticket = (Subject, u64);
 
-    async fn admit(&self, guard: &Guard, ip: Option<IpAddr>) -> Result<(Subject, u64), ProxyError> {
+    async fn admit(
+        &self,
+        guard: &Guard,
+        ip: Option<IpAddr>,
+        seen: &mut Seen,
+    ) -> Result<(Subject, u64), ProxyError> {
         let subject = guard.subject(&self.number, ip);
-        let retry = guard.admit_start(&subject).await?;
-        Ok((subject, retry))
+        seen.number = Some(self.number.clone());
+        seen.number_digest = Some(Guard::log_digest(&subject.number));
+        seen.calling_code = Some(subject.calling_code.clone());
+        let admitted = guard.admit_start(&subject).await?;
+        seen.spend_month = admitted.spend_month;
+        Ok((subject, admitted.retry_after))
     }
 
     async fn settle(
@@ -64,10 +75,12 @@ impl Guarded for CheckRequest {
         &self,
         guard: &Guard,
         ip: Option<IpAddr>,
+        seen: &mut Seen,
     ) -> Result<Option<(Record, String)>, ProxyError> {
         let Some(record) = guard.known(self.request_id.as_str()).await? else {
             return Ok(None); // store down and configured to fail open
         };
+        guard.see_record(seen, &record, self.request_id.as_str());
         let ip = guard.hasher.ip(ip);
         guard.admit_check(&record, &ip).await?;
         Ok(Some((record, ip)))
@@ -91,10 +104,16 @@ impl Guarded for CheckRequest {
 impl Guarded for ControlRequest {
     type Ticket = ();
 
-    async fn admit(&self, guard: &Guard, ip: Option<IpAddr>) -> Result<(), ProxyError> {
+    async fn admit(
+        &self,
+        guard: &Guard,
+        ip: Option<IpAddr>,
+        seen: &mut Seen,
+    ) -> Result<(), ProxyError> {
         let Some(record) = guard.known(self.request_id.as_str()).await? else {
             return Ok(());
         };
+        guard.see_record(seen, &record, self.request_id.as_str());
         if self.cmd == Command::TriggerNextEvent {
             let subject = guard.subject_of(&record, ip);
             guard
@@ -113,7 +132,12 @@ impl Guarded for SearchRequest {
     type Ticket = ();
 
     /// Every id must be one this deployment issued.
-    async fn admit(&self, guard: &Guard, _ip: Option<IpAddr>) -> Result<(), ProxyError> {
+    async fn admit(
+        &self,
+        guard: &Guard,
+        _ip: Option<IpAddr>,
+        _seen: &mut Seen,
+    ) -> Result<(), ProxyError> {
         for id in &self.request_ids {
             match guard.known(id.as_str()).await {
                 Err(ProxyError::UnknownRequest) => return Err(ProxyError::NoSuchRequest),

@@ -5,6 +5,10 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
@@ -41,6 +45,55 @@ impl Hasher {
         mac.update(b":");
         mac.update(value.as_bytes());
         hex(&mac.finalize().into_bytes()[..16])
+    }
+
+    /// The full 32-byte MAC of `label`: a subkey for another purpose than counting.
+    fn subkey(&self, label: &str) -> Vec<u8> {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else {
+            return Vec::new();
+        };
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    fn sealing_key(&self) -> Option<LessSafeKey> {
+        let key = UnboundKey::new(&AES_256_GCM, &self.subkey("seal-number-v1")).ok()?;
+        Some(LessSafeKey::new(key))
+    }
+
+    /// The number encrypted (AES-256-GCM, a subkey of this key) and bound to `request_id`, so
+    /// a successful check can name it in its token while the table holds no readable number.
+    pub fn seal(&self, n: &Number, request_id: &str) -> Option<String> {
+        let key = self.sealing_key()?;
+        let mut nonce = [0u8; NONCE_LEN];
+        SystemRandom::new().fill(&mut nonce).ok()?;
+        let mut data = n.digits().as_bytes().to_vec();
+        key.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(request_id.as_bytes()),
+            &mut data,
+        )
+        .ok()?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&data);
+        Some(URL_SAFE_NO_PAD.encode(out))
+    }
+
+    /// The number [`Hasher::seal`] sealed for `request_id`; `None` when it was sealed under
+    /// another key or id, or altered.
+    pub fn open(&self, sealed: &str, request_id: &str) -> Option<Number> {
+        let key = self.sealing_key()?;
+        let raw = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        if raw.len() <= NONCE_LEN {
+            return None;
+        }
+        let (nonce, data) = raw.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut data = data.to_vec();
+        let plain = key
+            .open_in_place(nonce, Aad::from(request_id.as_bytes()), &mut data)
+            .ok()?;
+        Number::parse(std::str::from_utf8(plain).ok()?).ok()
     }
 
     pub fn number(&self, n: &Number) -> String {

@@ -14,6 +14,7 @@ pub mod store;
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::future::try_join_all;
 
@@ -42,6 +43,21 @@ pub struct Guard {
     clock: Arc<dyn Clock>,
     /// What to do when the store cannot be reached: refuse (503) unless configured open.
     fail_open: bool,
+    /// Store failures not yet reported in a metric (taken by the invocation that ends next).
+    store_errors: AtomicU64,
+}
+
+/// What the guard learned about one call, for the log line, the metrics and the verification
+/// token. `Number`'s `Debug` is masked.
+#[derive(Debug, Default, Clone)]
+pub struct Seen {
+    /// The number: a start's own, or a check's opened from its record.
+    pub number: Option<Number>,
+    /// A short keyed digest of the number: log lines about one number can be matched.
+    pub number_digest: Option<String>,
+    pub calling_code: Option<String>,
+    /// After an admitted start: the month's estimated spend and its cap, in 1/10000 EUR.
+    pub spend_month: Option<(i64, i64)>,
 }
 
 /// Who and what a start or trigger is about, as digests.
@@ -54,6 +70,8 @@ pub struct Subject {
     /// Estimated cost of one delivery, in 1/10000 EUR.
     pub price: i64,
     pub now: i64,
+    /// The number itself, sealed into the record (none for a trigger: already recorded).
+    pub plain: Option<Number>,
 }
 
 /// The refusal being built up: the first enforced rule names it, the latest `until` decides
@@ -74,6 +92,17 @@ struct Step {
     end: i64,
     max: i64,
     until: i64,
+}
+
+/// Where [`Guard::delivery_steps`] puts the month's spend.
+const SPEND_MONTH: usize = 6;
+
+/// An admitted start: the `Retry-After` a concurrent start gets, and the month's estimated
+/// spend with its cap (1/10000 EUR; none when the store could not be read).
+#[derive(Debug, Clone, Copy)]
+pub struct Admitted {
+    pub retry_after: u64,
+    pub spend_month: Option<(i64, i64)>,
 }
 
 /// Notes every step whose total went over its limit.
@@ -142,7 +171,30 @@ impl Guard {
             hasher,
             clock,
             fail_open,
+            store_errors: AtomicU64::new(0),
         }
+    }
+
+    /// Store failures since the last call (each is reported once).
+    pub fn take_store_errors(&self) -> u64 {
+        self.store_errors.swap(0, Ordering::Relaxed)
+    }
+
+    /// The log line's digest of a number: the first 16 hex digits of its keyed digest.
+    pub fn log_digest(number_digest: &str) -> String {
+        number_digest.chars().take(16).collect()
+    }
+
+    /// The number a record was started for.
+    pub fn open(&self, record: &Record, request_id: &str) -> Option<Number> {
+        self.hasher.open(&record.sealed, request_id)
+    }
+
+    /// Fills in what a record says about its number.
+    pub fn see_record(&self, seen: &mut Seen, record: &Record, request_id: &str) {
+        seen.number = self.open(record, request_id);
+        seen.number_digest = Some(Self::log_digest(&record.number));
+        seen.calling_code = Some(record.calling_code.clone());
     }
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -172,6 +224,7 @@ impl Guard {
             ip: self.hasher.ip(ip),
             price: self.policy.price_units(&record.calling_code),
             now: self.now(),
+            plain: None,
         }
     }
 
@@ -183,12 +236,14 @@ impl Guard {
             ip: self.hasher.ip(ip),
             price: self.policy.price_units(number.digits()),
             now: self.now(),
+            plain: Some(number.clone()),
         }
     }
 
     /// Store trouble: refuse (fail closed) or, when configured, let the call through.
     fn store_failed(&self, e: StoreError) -> Result<(), ProxyError> {
         tracing::error!(error = %e, fail_open = self.fail_open, "guard: store unavailable");
+        self.store_errors.fetch_add(1, Ordering::Relaxed);
         if self.fail_open {
             Ok(())
         } else {
@@ -210,8 +265,9 @@ impl Guard {
     /// A new verification to `number` from `ip`: every start limit. All counters and reads go
     /// to the store at once (one round trip); then the rare lock writes, then the number's
     /// resend cooldown, claimed last, so of many parallel starts to one number only one passes.
-    pub async fn admit_start(&self, s: &Subject) -> Result<u64, ProxyError> {
+    pub async fn admit_start(&self, s: &Subject) -> Result<Admitted, ProxyError> {
         let mut retry = 60;
+        let mut spend_month = None;
         self.checked(async {
             let now = s.now;
             let (day, day_end) = rules::window(now, DAY);
@@ -236,6 +292,7 @@ impl Guard {
             )?;
             let mut v = Verdict::new(&self.policy, now, learning);
             apply(&mut v, &steps, &totals);
+            spend_month = Some((totals[SPEND_MONTH], steps[SPEND_MONTH].max));
             if let Some(l) = r_lock.filter(|l| l.until > now) {
                 v.over(Rule::RangeUnverifiedPerDay, l.until);
             }
@@ -272,7 +329,10 @@ impl Guard {
             Ok(v.result())
         })
         .await?;
-        Ok(retry)
+        Ok(Admitted {
+            retry_after: retry,
+            spend_month,
+        })
     }
 
     /// `trigger_next_event` is another delivery: it counts as a start, and needs
@@ -403,8 +463,13 @@ impl Guard {
     /// After a start the proxy made: remember the id (so later calls on it are ours) and
     /// start its trigger gap.
     pub async fn started(&self, s: &Subject, request_id: &str) {
+        let sealed = s
+            .plain
+            .as_ref()
+            .and_then(|n| self.hasher.seal(n, request_id));
         let record = Record {
             number: s.number.clone(),
+            sealed: sealed.unwrap_or_default(),
             range: s.range.clone(),
             calling_code: s.calling_code.clone(),
             ip: s.ip.clone(),

@@ -21,10 +21,13 @@ pub struct Lock {
     pub strikes: u32,
 }
 
-/// What the proxy keeps about a verification it started (no number, no IP: digests only).
+/// What the proxy keeps about a verification it started (no readable number, no IP: digests,
+/// and the number sealed for the verification token).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub number: String,
+    /// The number, AES-GCM sealed under the guard key and bound to the request id.
+    pub sealed: String,
     pub range: String,
     pub calling_code: String,
     pub ip: String,

@@ -32,7 +32,9 @@ fn ip(s: &str) -> Option<IpAddr> {
 }
 
 async fn start(g: &Guard, number: &str, from: Option<IpAddr>) -> Result<u64, ProxyError> {
-    g.admit_start(&g.subject(&num(number), from)).await
+    g.admit_start(&g.subject(&num(number), from))
+        .await
+        .map(|a| a.retry_after)
 }
 
 fn rule_of(r: Result<u64, ProxyError>) -> &'static str {

@@ -1,0 +1,15 @@
+//! Lambda entry point for `GET /.well-known/jwks.json`.
+
+use lambda_http::{Error, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::log::init();
+    // The public keys are derived once per instance from the same key /check signs with.
+    let jwks = shared::jwks::Jwks::from_env().await?;
+    let jwks = &jwks;
+    run(service_fn(move |req| async move {
+        Ok::<_, std::convert::Infallible>(jwks.serve(&req))
+    }))
+    .await
+}

@@ -1,0 +1,224 @@
+//! Who may call (`CALLER_AUTH`). API keys and SigV4 are checked by API Gateway before the
+//! function runs; the function also refuses a request whose context shows no such caller, so a
+//! route deployed without them fails closed. App attestation tokens (Firebase App Check: App
+//! Attest, Play Integrity and reCAPTCHA in one JWT) are verified here against a JWKS that each
+//! instance caches.
+
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use lambda_http::Request;
+use lambda_http::RequestExt;
+use lambda_http::request::RequestContext;
+use serde::Deserialize;
+use tokio::sync::{Mutex, RwLock};
+
+use crate::config::{AppCheckConfig, AuthMode, Config};
+use crate::error::ProxyError;
+
+/// Algorithms App Check tokens may use; anything else (`none`, HMAC) is refused.
+const ALGORITHMS: &[Algorithm] = &[Algorithm::RS256, Algorithm::ES256];
+/// A token with an unknown `kid` may make an instance fetch the keys again at most this often,
+/// so random `kid`s cannot turn us into a load generator against the key server.
+const REFETCH_GAP: Duration = Duration::from_secs(60);
+/// Old keys are still used this long when the key server cannot be reached.
+const STALE_GRACE: Duration = Duration::from_secs(24 * 3600);
+const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The caller, as far as this deployment knows it (for the log line).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caller(pub Option<String>);
+
+pub struct CallerAuth {
+    mode: AuthMode,
+    app_check: Option<AppCheck>,
+}
+
+impl CallerAuth {
+    pub fn new(config: &Config) -> Result<Self, reqwest::Error> {
+        let app_check = match &config.app_check {
+            Some(c) if config.caller_auth == AuthMode::AppCheck => Some(AppCheck::new(c.clone())?),
+            _ => None,
+        };
+        Ok(Self {
+            mode: config.caller_auth,
+            app_check,
+        })
+    }
+
+    pub fn mode(&self) -> AuthMode {
+        self.mode
+    }
+
+    /// The header a browser page must be allowed to send (CORS preflight).
+    pub fn header(&self) -> Option<&str> {
+        self.app_check.as_ref().map(|a| a.config.header.as_str())
+    }
+
+    pub async fn check(&self, req: &Request) -> Result<Caller, ProxyError> {
+        let refused = |reason| Err(ProxyError::Unauthorized { reason });
+        match self.mode {
+            AuthMode::None => Ok(Caller(None)),
+            AuthMode::ApiKey => match identity(req, |i| i.api_key_id.clone()) {
+                Some(id) => Ok(Caller(Some(format!("api-key:{id}")))),
+                None => refused("no_api_key"),
+            },
+            AuthMode::Iam => match identity(req, |i| i.user_arn.clone().or(i.caller.clone())) {
+                Some(arn) => Ok(Caller(Some(arn))),
+                None => refused("no_iam_caller"),
+            },
+            AuthMode::AppCheck => {
+                let Some(app_check) = &self.app_check else {
+                    return refused("app_check_not_configured");
+                };
+                let token = req
+                    .headers()
+                    .get(app_check.config.header.as_str())
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty());
+                let Some(token) = token else {
+                    return refused("app_check_missing");
+                };
+                let app = app_check.verify(token).await?;
+                Ok(Caller(Some(format!("app:{app}"))))
+            }
+        }
+    }
+}
+
+/// A field of API Gateway's caller identity (REST APIs; the local server leaves it empty).
+fn identity(
+    req: &Request,
+    pick: impl Fn(&lambda_http::aws_lambda_events::apigw::ApiGatewayRequestIdentity) -> Option<String>,
+) -> Option<String> {
+    match req.request_context_ref()? {
+        RequestContext::ApiGatewayV1(ctx) => pick(&ctx.identity).filter(|v| !v.is_empty()),
+        _ => None,
+    }
+}
+
+#[derive(Deserialize)]
+struct AppClaims {
+    /// The app's id (App Check puts the Firebase app id here).
+    sub: String,
+}
+
+struct Cached {
+    keys: JwkSet,
+    fetched: Instant,
+}
+
+/// App Check token verification with the key set cached per instance.
+pub struct AppCheck {
+    config: AppCheckConfig,
+    http: reqwest::Client,
+    cache: RwLock<Option<Cached>>,
+    /// One fetch at a time; holds when an unknown kid last made one.
+    fetching: Mutex<Option<Instant>>,
+}
+
+impl AppCheck {
+    pub fn new(config: AppCheckConfig) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            config,
+            http: reqwest::Client::builder().timeout(FETCH_TIMEOUT).build()?,
+            cache: RwLock::new(None),
+            fetching: Mutex::new(None),
+        })
+    }
+
+    /// The app id of a valid token: signed by a key of the set, RS256 or ES256, with this
+    /// deployment's issuer and one of its audiences, not expired.
+    pub async fn verify(&self, token: &str) -> Result<String, ProxyError> {
+        let refused = |reason| ProxyError::Unauthorized { reason };
+        let header = decode_header(token).map_err(|_| refused("app_check_malformed"))?;
+        if !ALGORITHMS.contains(&header.alg) {
+            return Err(refused("app_check_algorithm"));
+        }
+        let kid = header.kid.ok_or(refused("app_check_no_kid"))?;
+        let key = self
+            .key(&kid)
+            .await?
+            .ok_or(refused("app_check_unknown_key"))?;
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[&self.config.issuer]);
+        validation.set_audience(&self.config.audiences);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 30;
+        let data = decode::<AppClaims>(token, &key, &validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            refused(match e.kind() {
+                ErrorKind::ExpiredSignature => "app_check_expired",
+                ErrorKind::InvalidAudience => "app_check_audience",
+                ErrorKind::InvalidIssuer => "app_check_issuer",
+                ErrorKind::InvalidSignature => "app_check_signature",
+                _ => "app_check_invalid",
+            })
+        })?;
+        Ok(data.claims.sub)
+    }
+
+    /// The key `kid` names: from the cache while it is fresh; otherwise fetched again (at
+    /// most every [`REFETCH_GAP`] for unknown ids); stale keys only while the server is down.
+    async fn key(&self, kid: &str) -> Result<Option<DecodingKey>, ProxyError> {
+        let (fresh, found) = self.lookup(kid).await;
+        if fresh && found.is_some() {
+            return Ok(found);
+        }
+        let mut last = self.fetching.lock().await;
+        // Another task may have fetched while this one waited.
+        let (fresh_now, found_now) = self.lookup(kid).await;
+        if fresh_now && found_now.is_some() {
+            return Ok(found_now);
+        }
+        if fresh_now {
+            // An unknown kid in a fresh set: maybe a new key, maybe made up. Look again, but
+            // only once per gap, whatever kids callers invent.
+            if last.is_some_and(|t| t.elapsed() < REFETCH_GAP) {
+                return Ok(None);
+            }
+            *last = Some(Instant::now());
+        }
+        match self.fetch().await {
+            Ok(keys) => {
+                *self.cache.write().await = Some(Cached {
+                    keys,
+                    fetched: Instant::now(),
+                });
+                return Ok(self.lookup(kid).await.1);
+            }
+            Err(e) => tracing::error!(error = %e, "app check: could not fetch keys"),
+        }
+        let cache = self.cache.read().await;
+        match cache.as_ref() {
+            Some(c) if c.fetched.elapsed() < self.config.jwks_ttl + STALE_GRACE => {
+                Ok(c.keys.find(kid).and_then(|j| DecodingKey::from_jwk(j).ok()))
+            }
+            _ => Err(ProxyError::AuthUnavailable),
+        }
+    }
+
+    /// (cache fresh?, the key if the cache has it)
+    async fn lookup(&self, kid: &str) -> (bool, Option<DecodingKey>) {
+        let cache = self.cache.read().await;
+        match cache.as_ref() {
+            None => (false, None),
+            Some(c) => (
+                c.fetched.elapsed() < self.config.jwks_ttl,
+                c.keys.find(kid).and_then(|j| DecodingKey::from_jwk(j).ok()),
+            ),
+        }
+    }
+
+    async fn fetch(&self) -> Result<JwkSet, reqwest::Error> {
+        self.http
+            .get(&self.config.jwks_url)
+            .send()
+            .await?
+            .error_for_status()?
+            .json::<JwkSet>()
+            .await
+    }
+}
