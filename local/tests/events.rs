@@ -4,14 +4,21 @@
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use shared::testing::{TestEnv, env, json_of};
+use shared::Config;
+use shared::config::AuthMode;
+use shared::jwks::Jwks;
+use shared::testing::{TestEnv, env_with, json_of};
 
 fn events_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
 }
 
-async fn with_fixture(fixture: &Value) -> TestEnv {
-    let t = env().await;
+async fn with_fixture(fixture: &Value, auth: AuthMode) -> TestEnv {
+    let t = env_with(Config {
+        caller_auth: auth,
+        ..Config::default()
+    })
+    .await;
     let r = reqwest::Client::new()
         .post(format!("{}/_sim/requests", t.base))
         .json(&json!({"request_id": fixture["request_id"], "number": fixture["number"], "pin": fixture["pin"]}))
@@ -48,13 +55,17 @@ async fn every_event_file_gives_its_expected_status() {
         let raw = std::fs::read_to_string(dir.join(name)).unwrap();
         let req = lambda_http::request::from_str(&raw)
             .unwrap_or_else(|e| panic!("{name}: not an API Gateway event: {e}"));
-        let t = with_fixture(&manifest["fixture"]).await;
+        let auth = spec["caller_auth"]
+            .as_str()
+            .map_or(AuthMode::None, |m| AuthMode::parse(m).expect("a CALLER_AUTH mode"));
+        let t = with_fixture(&manifest["fixture"], auth).await;
         let resp = match spec["function"].as_str().unwrap() {
             "request" => shared::serve::<request::Start>(req, &t.deps).await,
             "check" => shared::serve::<check::Check>(req, &t.deps).await,
             "cancel" => shared::serve::<cancel::Cancel>(req, &t.deps).await,
             "search" => shared::serve::<search::Search>(req, &t.deps).await,
             "control" => shared::serve::<control::Control>(req, &t.deps).await,
+            "jwks" => Jwks::new(t.deps.token.as_ref().expect("a token key")).serve(&req),
             other => panic!("{name}: unknown function {other}"),
         };
         assert_eq!(
