@@ -8,7 +8,10 @@ import json
 import subprocess
 
 import boto3
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from harness import ROOT, Proc, free_port, http, wait_for_port
 
@@ -21,6 +24,10 @@ def ssm_params(moto):
     ssm.put_parameter(Name="/verify-proxy/api-secret", Value="sim-secret-1", Type="SecureString", Overwrite=True)
     ssm.put_parameter(Name="/verify-proxy/guard-key", Value="guard-key-for-the-runtime-test", Type="SecureString",
                       Overwrite=True)
+    # The verification token key, made as the README says (openssl genpkey -algorithm ed25519).
+    pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    ssm.put_parameter(Name="/verify-proxy/token-key", Value=pem, Type="SecureString", Overwrite=True)
     dynamodb = boto3.client("dynamodb", region_name="eu-west-1", endpoint_url=moto,
                             aws_access_key_id="testing", aws_secret_access_key="testing")
     # As template.yaml creates it.
@@ -48,6 +55,8 @@ def emulator(simulator, ssm_params, tmp_path):
         "AWS_ACCESS_KEY_ID=testing",
         "AWS_SECRET_ACCESS_KEY=testing",
         "VERIFY_BRAND=LambdaTest",
+        "CALLER_AUTH=api-key",
+        "TOKEN_KEY_PARAM=/verify-proxy/token-key",
     ]) + "\n")
     port = free_port()
     p = Proc(["cargo", "lambda", "watch", "--release", "--ignore-changes", "-A", "127.0.0.1", "-P", str(port),
@@ -78,7 +87,11 @@ def invoke(port: int, function: str, event: dict, tmp_path) -> dict:
 
 def test_request_then_check_through_the_runtime(emulator, tmp_path):
     port, sim_base, proc = emulator
-    request_event = json.loads((ROOT / "events" / "request.json").read_text())
+    # CALLER_AUTH=api-key: API Gateway fills the key's id in after checking it; without it the
+    # function refuses (a route deployed without the key requirement fails closed).
+    resp = invoke(port, "request", json.loads((ROOT / "events" / "request-api-key-missing.json").read_text()), tmp_path)
+    assert resp["statusCode"] == 401, resp
+    request_event = json.loads((ROOT / "events" / "request-api-key.json").read_text())
     resp = invoke(port, "request", request_event, tmp_path)
     assert resp["statusCode"] == 200, resp
     body = json.loads(resp["body"])
@@ -96,10 +109,21 @@ def test_request_then_check_through_the_runtime(emulator, tmp_path):
     assert message["text"].startswith("LambdaTest code: "), "brand from the function's environment"
 
     check_event = json.loads((ROOT / "events" / "check.json").read_text())
+    check_event["requestContext"]["identity"]["apiKeyId"] = request_event["requestContext"]["identity"]["apiKeyId"]
     check_event["body"] = json.dumps({"request_id": rid, "code": message["code"]})
     resp = invoke(port, "check", check_event, tmp_path)
     assert resp["statusCode"] == 200, resp
-    assert json.loads(resp["body"])["status"] == "0"
+    checked = json.loads(resp["body"])
+    assert checked["status"] == "0"
+
+    # The token, verified with the keys the jwks function publishes (same SSM key, other process).
+    resp = invoke(port, "jwks", json.loads((ROOT / "events" / "jwks.json").read_text()), tmp_path)
+    assert resp["statusCode"] == 200, resp
+    keys = jwt.PyJWKSet.from_json(resp["body"])
+    kid = jwt.get_unverified_header(checked["verification_token"])["kid"]
+    key = next(k for k in keys.keys if k.key_id == kid)
+    claims = jwt.decode(checked["verification_token"], key.key, algorithms=["EdDSA"], audience="verify-proxy-backend")
+    assert claims["sub"] == "+447700900001" and claims["request_id"] == rid
 
     # A second check of the finished request maps Verify's 6 to 404 through the same path.
     resp = invoke(port, "check", check_event, tmp_path)
@@ -122,4 +146,10 @@ def test_request_then_check_through_the_runtime(emulator, tmp_path):
     assert "447700900001" not in items and "7700900001" not in items
     log = proc.output()
     assert "sim-secret-1" not in log and "447700900001" not in log
+    assert "PRIVATE KEY" not in log and checked["verification_token"] not in log
+    # EMF lines from the bootstraps (on by default in Lambda): one start, one verified.
+    docs = [json.loads(line[line.index("{"):]) for line in log.splitlines() if '"_aws"' in line]
+    assert sum(d.get("Started", 0) for d in docs) == 1, docs
+    assert sum(d.get("Verified", 0) for d in docs) == 1
+    assert sum(1 for d in docs if d.get("Rule") == "unauthorized") == 1
     assert "guard-key-for-the-runtime-test" not in log

@@ -55,9 +55,9 @@ async fn every_event_file_gives_its_expected_status() {
         let raw = std::fs::read_to_string(dir.join(name)).unwrap();
         let req = lambda_http::request::from_str(&raw)
             .unwrap_or_else(|e| panic!("{name}: not an API Gateway event: {e}"));
-        let auth = spec["caller_auth"]
-            .as_str()
-            .map_or(AuthMode::None, |m| AuthMode::parse(m).expect("a CALLER_AUTH mode"));
+        let auth = spec["caller_auth"].as_str().map_or(AuthMode::None, |m| {
+            AuthMode::parse(m).expect("a CALLER_AUTH mode")
+        });
         let t = with_fixture(&manifest["fixture"], auth).await;
         let resp = match spec["function"].as_str().unwrap() {
             "request" => shared::serve::<request::Start>(req, &t.deps).await,
