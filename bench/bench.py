@@ -30,7 +30,7 @@ from harness import ROOT, TARGET, free_port, http, wait_for_port  # noqa: E402
 GUARD_RAISED = ("number_per_hour=1e9,number_per_day=1e9,ip_per_10min=1e9,ip_per_day=1e9,range_unverified_per_day=1e9,"
                 "global_starts_per_day=1e9,spend_per_day=1e12,spend_per_month=1e12,ip_wrong_codes_per_hour=1e9,"
                 "number_wrong_codes_per_day=1e9,ip_calling_codes=1e9")
-FUNCTIONS = ["request", "check", "cancel", "search", "control"]
+FUNCTIONS = ["request", "check", "cancel", "search", "control", "jwks"]
 KEY, SECRET = "benchkey", "bench-secret"
 DURATION = os.environ.get("BENCH_SECONDS", "10")
 procs = []

@@ -248,7 +248,9 @@ impl Config {
             workflow_id: get("VERIFY_WORKFLOW_ID"),
             code_length: get("VERIFY_CODE_LENGTH"),
             max_body_bytes,
-            cors_origin: get("CORS_ALLOW_ORIGIN"),
+            // Browsers send an origin without a trailing slash.
+            cors_origin: get("CORS_ALLOW_ORIGIN")
+                .map(|o| o.trim().trim_end_matches('/').to_string()),
             json_only: get("JSON_ONLY").is_some_and(|v| truthy(&v)),
             caller_auth,
             app_check,

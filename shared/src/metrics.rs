@@ -84,6 +84,15 @@ pub fn document(namespace: &str, f: &Facts<'_>, timestamp_ms: i64) -> Option<Val
         doc.add(&[&[], &["Rule"]], &[("Refused", COUNT, 1.0)]);
     }
     if let Some((status, ms)) = f.upstream {
+        // A dimension value is a metric of its own: only Verify's short numeric statuses.
+        let status = if !status.is_empty()
+            && status.len() <= 3
+            && status.bytes().all(|b| b.is_ascii_digit())
+        {
+            status
+        } else {
+            "other"
+        };
         doc.root.insert("UpstreamStatus".into(), json!(status));
         doc.add(&[&["UpstreamStatus"]], &[("UpstreamCalls", COUNT, 1.0)]);
         doc.add(
@@ -233,6 +242,17 @@ mod tests {
         assert_eq!(metric_names(&doc), ["Refused", "StoreErrors"]);
         assert_eq!(doc["Rule"], "ip_per_day");
         assert_eq!(doc["StoreErrors"], 2.0);
+    }
+
+    #[test]
+    fn odd_upstream_statuses_share_one_dimension_value() {
+        let f = Facts {
+            endpoint: "search",
+            verify_status: "x",
+            upstream: Some(("IN PROGRESS-or-anything-else", 3)),
+            ..Facts::default()
+        };
+        assert_eq!(document("VP", &f, 1).unwrap()["UpstreamStatus"], "other");
     }
 
     #[test]

@@ -160,6 +160,23 @@ mod tests {
     }
 
     #[test]
+    fn a_sealed_number_opens_only_with_its_key_and_request_id() {
+        let a = Hasher::new(b"0123456789abcdef").unwrap();
+        let b = Hasher::new(b"0123456789abcdeF").unwrap();
+        let num = n("+447700900123");
+        let sealed = a.seal(&num, "req-1").unwrap();
+        assert!(!sealed.contains("447700900123"));
+        assert_ne!(sealed, a.seal(&num, "req-1").unwrap(), "a fresh nonce each time");
+        assert_eq!(a.open(&sealed, "req-1"), Some(num));
+        assert_eq!(a.open(&sealed, "req-2"), None, "bound to its request");
+        assert_eq!(b.open(&sealed, "req-1"), None, "another key");
+        let mut tampered = sealed.into_bytes();
+        tampered[20] = if tampered[20] == b'A' { b'B' } else { b'A' };
+        assert_eq!(a.open(&String::from_utf8(tampered).unwrap(), "req-1"), None);
+        assert_eq!(a.open("", "req-1"), None);
+    }
+
+    #[test]
     fn digests_are_keyed_and_separated() {
         let a = Hasher::new(b"0123456789abcdef").unwrap();
         let b = Hasher::new(b"0123456789abcdeF").unwrap();
