@@ -95,9 +95,20 @@ pub async fn start(
         )
         .with_state(deps);
     if let Some(sim) = &simulator {
-        app = app.fallback_service(sim.router());
+        // Only the simulator's own paths go to it (Verify's `/verify/*`, the `/_sim/*` hooks);
+        // anything else is our JSON 404 like every other answer of ours.
+        app = app
+            .route_service("/verify/{*rest}", sim.router().into_service::<AxumBody>())
+            .route_service("/_sim/{*rest}", sim.router().into_service::<AxumBody>());
         sim.spawn_ticker();
     }
+    let app = app.fallback(|| async {
+        (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"status":"3","error_text":"no such endpoint: use POST /request, /check, /cancel, /search or /control"}"#,
+        )
+    });
     tokio::spawn(async move {
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(e) = axum::serve(listener, app).await {

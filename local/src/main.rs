@@ -1,5 +1,6 @@
 //! `cargo run -p local`: the whole proxy on http://127.0.0.1:3000 with no AWS, Docker or
-//! Vonage account. Set VERIFY_API_KEY/VERIFY_API_SECRET to use the real Verify API instead.
+//! Vonage account. Set VERIFY_API_KEY/VERIFY_API_SECRET to use an external Verify API instead
+//! (Vonage's unless VERIFY_BASE_URL names another).
 
 use std::net::SocketAddr;
 
@@ -51,7 +52,7 @@ async fn main() {
             println!("  upstream:  embedded Verify simulator (no SMS leaves this machine)");
             println!("  outbox:    {base}/_sim/messages   (PINs \"sent\" by the simulator)");
         }
-        None => println!("  upstream:  real Verify API at {}", running.base_url),
+        None => println!("  upstream:  external Verify API at {}", running.base_url),
     }
     let _ = tokio::signal::ctrl_c().await;
 }

@@ -90,3 +90,22 @@ async fn form_bodies_and_methods() {
     let r = c.post(format!("{base}/nope")).send().await.unwrap();
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn unknown_paths_are_json_404s() {
+    let (base, c) = server().await;
+    for path in ["/nope", "/request/extra", "/verify", "/.env"] {
+        let r = c.get(format!("{base}{path}")).send().await.expect("send");
+        assert_eq!(r.status().as_u16(), 404, "{path}");
+        assert_eq!(r.headers()["content-type"], "application/json", "{path}");
+        let b: Value = r.json().await.expect("json");
+        assert_eq!(b["status"], "3", "{path}");
+    }
+    // The simulator's own paths still reach it.
+    let r = c
+        .get(format!("{base}/_sim/messages"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 200);
+}

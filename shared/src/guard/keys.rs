@@ -166,7 +166,11 @@ mod tests {
         let num = n("+447700900123");
         let sealed = a.seal(&num, "req-1").unwrap();
         assert!(!sealed.contains("447700900123"));
-        assert_ne!(sealed, a.seal(&num, "req-1").unwrap(), "a fresh nonce each time");
+        assert_ne!(
+            sealed,
+            a.seal(&num, "req-1").unwrap(),
+            "a fresh nonce each time"
+        );
         assert_eq!(a.open(&sealed, "req-1"), Some(num));
         assert_eq!(a.open(&sealed, "req-2"), None, "bound to its request");
         assert_eq!(b.open(&sealed, "req-1"), None, "another key");

@@ -166,13 +166,16 @@ impl HasStatus for SearchResponse {
 }
 
 impl SearchRecord {
-    /// What callers get: the number masked and the codes users typed removed, so a leaked
-    /// request_id is no phone-number or PIN oracle.
+    /// What callers get: the number masked, the codes users typed and the addresses they
+    /// typed them from removed, and no `account_id` (it is our Vonage API key), so a leaked
+    /// request_id is no phone-number, PIN or account oracle.
     pub fn redacted(mut self) -> Self {
         self.number = self.number.map(|n| mask_number(&n));
+        self.account_id = None;
         if let Some(checks) = self.checks.as_mut() {
             for c in checks {
                 c.code = None;
+                c.ip_address = None;
             }
         }
         self
@@ -228,8 +231,10 @@ mod tests {
     fn redaction_masks_number_and_codes() {
         let r = SearchRecord {
             number: Some("447700900123".into()),
+            account_id: Some("abcd1234".into()),
             checks: Some(vec![SearchCheck {
                 code: Some("1234".into()),
+                ip_address: Some("198.51.100.7".into()),
                 ..SearchCheck::default()
             }]),
             status: "SUCCESS".into(),
@@ -237,6 +242,8 @@ mod tests {
         }
         .redacted();
         assert_eq!(r.number.as_deref(), Some("+44*******123"));
-        assert_eq!(r.checks.unwrap()[0].code, None);
+        assert_eq!(r.account_id, None, "our API key");
+        let check = &r.checks.unwrap()[0];
+        assert_eq!((&check.code, &check.ip_address), (&None, &None));
     }
 }

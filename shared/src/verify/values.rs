@@ -16,6 +16,9 @@ impl Number {
     /// Spaces, dashes, dots and parentheses are tolerated; a leading `+` or `00` is the
     /// international prefix.
     pub fn parse(raw: &str) -> Result<Self, ProxyError> {
+        // `+44 (0)7700 900123`: the national trunk 0 written in brackets after the calling code
+        // is not part of the E.164 number (kept, it would slip past prefix rules like `447`).
+        let raw = raw.replace("(0)", "");
         let compact: String = raw
             .chars()
             .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
@@ -171,6 +174,12 @@ mod tests {
         assert_eq!(
             Number::parse("14155550100").unwrap().digits(),
             "14155550100"
+        );
+        // The bracketed trunk 0 is dropped, so a premium `+44 (0)9...` still reads as `449...`
+        // and meets a deny prefix `449`.
+        assert_eq!(
+            Number::parse("+44 (0)909 8790000").unwrap().digits(),
+            "449098790000"
         );
         for bad in [
             "",
