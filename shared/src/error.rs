@@ -13,6 +13,9 @@ pub enum UpstreamError {
     Http(u16),
     #[error("Verify sent a response that is not valid Verify JSON")]
     Malformed,
+    /// A success without what the caller needs (e.g. a start with no `request_id`).
+    #[error("Verify answered success without {0}")]
+    Incomplete(&'static str),
 }
 
 /// Loading the Vonage credentials failed (the cause is for the log, never for the caller).

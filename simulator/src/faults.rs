@@ -26,6 +26,10 @@ pub struct Fault {
     /// Answer this Verify status (e.g. "5", "7", "9", "15", "29") with its standard text.
     #[serde(default)]
     pub status: Option<String>,
+    /// Answer HTTP 200 with exactly this JSON (any shape, e.g. `{"status":"0"}` with no
+    /// `request_id`, or an `error_text` carrying internals): for testing what callers get.
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
     /// How many requests it applies to; unlimited when absent.
     #[serde(default)]
     pub times: Option<u32>,

@@ -282,6 +282,9 @@ fn fault_response(f: &Fault) -> Option<Response> {
         );
         return Some(secure(r));
     }
+    if let Some(body) = &f.body {
+        return Some(verify_json(body.clone()));
+    }
     let status = if f.throttle {
         Some("1".to_string())
     } else {

@@ -281,8 +281,8 @@ mod tests {
         let t = env().await;
         let cases = [
             ("1", 429),
-            ("2", 400),
-            ("3", 400),
+            ("2", 502),
+            ("3", 502),
             ("5", 502),
             ("6", 404),
             ("7", 403),
@@ -306,7 +306,7 @@ mod tests {
             assert_eq!(r.status(), http, "status {status}");
             let body = json_of(&r);
             assert_eq!(body["status"], status);
-            if ["4", "8", "9", "20"].contains(&status) {
+            if ["2", "3", "4", "5", "8", "9", "20"].contains(&status) {
                 assert_eq!(
                     body["error_text"],
                     shared::caller::response::ACCOUNT_PROBLEM_TEXT,
@@ -319,6 +319,46 @@ mod tests {
             if status == "7" {
                 assert_eq!(body["network"], "310260");
             }
+        }
+    }
+
+    /// Spec-valid but unusable or revealing upstream answers, forced through the simulator.
+    #[tokio::test]
+    async fn odd_upstream_answers_never_reach_the_caller_as_they_are() {
+        let t = env().await;
+        let secretish = "Invalid value for param: api_key testkey1 (verify-internal-7.prod:8443)";
+        let cases = [
+            (json!({"status": "0"}), 502, "5"),
+            (json!({"status": "0", "request_id": ""}), 502, "5"),
+            (json!({}), 502, "5"),
+            (json!({"status": "2", "error_text": secretish}), 502, "2"),
+            (json!({"status": "3", "error_text": secretish}), 502, "3"),
+            (json!({"status": "5", "error_text": secretish}), 502, "5"),
+            (
+                json!({"status": "29", "error_text": "Non White-listed Destination - rejected"}),
+                403,
+                "29",
+            ),
+        ];
+        for (i, (body, http, status)) in cases.into_iter().enumerate() {
+            t.fault(json!({"path": "/verify/json", "body": body, "times": 1}))
+                .await;
+            let r = handle(
+                post_json(&format!(r#"{{"number":"44770090030{i}"}}"#)),
+                &t.deps,
+            )
+            .await
+            .unwrap();
+            assert_eq!(r.status(), http, "{body}");
+            let answer = json_of(&r);
+            assert_eq!(answer["status"], status, "{body}");
+            let text = answer["error_text"].as_str().unwrap_or_default();
+            assert!(!text.is_empty(), "{body}: {answer}");
+            assert!(
+                !text.contains("testkey1") && !text.contains("internal") && !text.contains("White"),
+                "{body}: {answer}"
+            );
+            assert!(answer.get("request_id").is_none_or(|v| v != ""));
         }
     }
 

@@ -32,10 +32,16 @@ pub const ACCOUNT_PROBLEM_TEXT: &str =
 
 pub fn from_reply(mut reply: Reply, config: &Config) -> Response<Body> {
     let http = status::http_for(&reply.verify_status);
-    if status::is_account_problem(&reply.verify_status)
+    if let Some(text) = status::generic_text(&reply.verify_status)
         && let Some(obj) = reply.body.as_object_mut()
     {
-        obj.insert("error_text".into(), json!(ACCOUNT_PROBLEM_TEXT));
+        // The operator needs Verify's own words; the caller gets ours.
+        let original = obj.insert("error_text".into(), json!(text));
+        tracing::warn!(
+            verify_status = reply.verify_status,
+            upstream_error_text = original.as_ref().and_then(|v| v.as_str()),
+            "upstream error text replaced"
+        );
     }
     let retry_after = (reply.verify_status == "1").then_some("1");
     build(http, &reply.body, config, retry_after)

@@ -49,13 +49,13 @@ pub const TABLE: &[Mapping] = &[
     },
     Mapping {
         verify: "2",
-        http: 400,
-        reason: "a mandatory parameter is missing",
+        http: 502,
+        reason: "a parameter missing upstream after we validated the input: our configuration",
     },
     Mapping {
         verify: "3",
-        http: 400,
-        reason: "a parameter value is invalid",
+        http: 502,
+        reason: "a parameter invalid upstream after we validated the input: our configuration",
     },
     Mapping {
         verify: "4",
@@ -134,8 +134,23 @@ pub const TABLE: &[Mapping] = &[
     },
 ];
 
-/// Upstream statuses that describe our account, whose text must not reach callers.
-pub const ACCOUNT_PROBLEMS: &[&str] = &["4", "8", "9", "20"];
+/// Upstream statuses that describe our account or configuration: their text (which can name
+/// the account key or internal hosts) never reaches callers.
+pub const ACCOUNT_PROBLEMS: &[&str] = &["2", "3", "4", "5", "8", "9", "20"];
+
+/// What callers read instead of Verify's `error_text` for statuses whose text is not theirs to
+/// see (the original is logged).
+pub fn generic_text(verify_status: &str) -> Option<&'static str> {
+    if is_account_problem(verify_status) {
+        return Some(
+            "The verification service is temporarily unavailable. Please try again later.",
+        );
+    }
+    match verify_status {
+        "29" => Some("This service cannot send codes to this number yet."),
+        _ => None,
+    }
+}
 
 /// The HTTP status for a Verify status; unknown statuses are an upstream problem (502).
 pub fn http_for(verify_status: &str) -> u16 {
@@ -200,8 +215,8 @@ mod tests {
         let expect = [
             ("0", 200),
             ("1", 429),
-            ("2", 400),
-            ("3", 400),
+            ("2", 502),
+            ("3", 502),
             ("4", 502),
             ("5", 502),
             ("6", 404),

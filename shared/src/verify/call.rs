@@ -49,7 +49,12 @@ impl Call for StartRequest {
         client: &VerifyClient,
         creds: &Credentials,
     ) -> Result<StartResponse, UpstreamError> {
-        client.start(creds, self).await
+        let answer = client.start(creds, self).await?;
+        // A started verification the app cannot check is no success.
+        if answer.status == "0" && answer.request_id.as_deref().is_none_or(str::is_empty) {
+            return Err(UpstreamError::Incomplete("request_id"));
+        }
+        Ok(answer)
     }
 }
 
