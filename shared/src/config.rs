@@ -197,10 +197,31 @@ impl Config {
             ));
         }
         let brand = get("VERIFY_BRAND").unwrap_or(d.brand);
-        if brand.chars().count() > 18 {
+        if let Some(problem) = brand_problem(&brand) {
+            return Err(invalid("VERIFY_BRAND", problem));
+        }
+        let sender_id = get("VERIFY_SENDER_ID");
+        if let Some(problem) = sender_id.as_deref().and_then(sender_id_problem) {
+            return Err(invalid("VERIFY_SENDER_ID", problem));
+        }
+        let workflow_id = get("VERIFY_WORKFLOW_ID");
+        if workflow_id
+            .as_deref()
+            .is_some_and(|w| !matches!(w, "1" | "2" | "3" | "4" | "5" | "6" | "7"))
+        {
             return Err(invalid(
-                "VERIFY_BRAND",
-                "Verify allows at most 18 characters",
+                "VERIFY_WORKFLOW_ID",
+                "Verify's workflows are 1 to 7",
+            ));
+        }
+        let code_length = get("VERIFY_CODE_LENGTH");
+        if code_length
+            .as_deref()
+            .is_some_and(|c| !matches!(c, "4" | "6"))
+        {
+            return Err(invalid(
+                "VERIFY_CODE_LENGTH",
+                "Verify sends codes of 4 or 6 digits",
             ));
         }
         let max_body_bytes = match get("MAX_BODY_BYTES") {
@@ -241,12 +262,12 @@ impl Config {
                 .trim_end_matches('/')
                 .to_string(),
             brand,
-            sender_id: get("VERIFY_SENDER_ID"),
+            sender_id,
             timeout,
             allowed_options,
             allow_brand_override: get("ALLOW_BRAND_OVERRIDE").is_some_and(|v| truthy(&v)),
-            workflow_id: get("VERIFY_WORKFLOW_ID"),
-            code_length: get("VERIFY_CODE_LENGTH"),
+            workflow_id,
+            code_length,
             max_body_bytes,
             // Browsers send an origin without a trailing slash.
             cors_origin: get("CORS_ALLOW_ORIGIN")
@@ -342,6 +363,38 @@ fn app_check(get: &impl Fn(&str) -> Option<String>) -> Result<AppCheckConfig, Co
     })
 }
 
+/// Characters that change how text shows without being seen: controls, bidi overrides and
+/// isolates, zero-width characters (a brand could otherwise hide or reorder words in the SMS).
+pub fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Why a brand cannot go into the SMS text, if it cannot (Verify's 18 characters, nothing
+/// invisible).
+pub fn brand_problem(brand: &str) -> Option<&'static str> {
+    if brand.trim().is_empty() {
+        Some("empty")
+    } else if brand.chars().count() > 18 {
+        Some("Verify allows at most 18 characters")
+    } else if brand.chars().any(invisible) {
+        Some("control, bidi or zero-width characters")
+    } else {
+        None
+    }
+}
+
+/// Verify's sender id rule: up to 11 letters, digits and spaces, or up to 15 digits.
+fn sender_id_problem(id: &str) -> Option<&'static str> {
+    let digits = id.bytes().all(|b| b.is_ascii_digit());
+    let alnum = id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ');
+    match (digits, alnum) {
+        (true, _) if id.len() <= 15 => None,
+        (false, true) if id.len() <= 11 => None,
+        _ => Some("up to 11 letters, digits and spaces, or up to 15 digits"),
+    }
+}
+
 fn invalid(name: &'static str, reason: &str) -> ConfigError {
     ConfigError::Invalid {
         name,
@@ -408,6 +461,28 @@ mod tests {
         assert!(from(&[("GUARD_MODES", "ip_per_day=maybe")]).is_err());
         assert!(from(&[("GUARD_ON_STORE_ERROR", "ajar")]).is_err());
         assert!(from(&[("CALLER_AUTH", "open-sesame")]).is_err());
+        assert!(
+            from(&[("VERIFY_BRAND", "My\u{202E}ppA")]).is_err(),
+            "bidi override"
+        );
+        assert!(
+            from(&[("VERIFY_BRAND", "Shop\u{200B}")]).is_err(),
+            "zero width"
+        );
+        assert!(from(&[("VERIFY_BRAND", " ")]).is_err());
+        assert!(from(&[("VERIFY_SENDER_ID", "TwelveLetter")]).is_err());
+        assert!(from(&[("VERIFY_SENDER_ID", "1234567890123456")]).is_err());
+        assert!(from(&[("VERIFY_SENDER_ID", "Acme-Co")]).is_err());
+        assert!(from(&[("VERIFY_SENDER_ID", "Acme Co")]).is_ok());
+        assert!(from(&[("VERIFY_SENDER_ID", "447700900000")]).is_ok());
+        assert!(from(&[("VERIFY_WORKFLOW_ID", "8")]).is_err());
+        assert!(from(&[("VERIFY_WORKFLOW_ID", "6")]).is_ok());
+        assert!(from(&[("VERIFY_CODE_LENGTH", "5")]).is_err());
+        assert!(from(&[("VERIFY_CODE_LENGTH", "6")]).is_ok());
+        assert!(
+            from(&[("VERIFY_BRAND", "Booking.com")]).is_ok(),
+            "the operator's own brand"
+        );
         assert!(from(&[("CALLER_AUTH", "app-check")]).is_err(), "no project");
         assert!(from(&[("TOKEN_TTL_S", "86400")]).is_err());
         assert!(

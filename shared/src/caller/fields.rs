@@ -15,6 +15,9 @@ pub const MAX_SEARCH_IDS: usize = 10;
 #[derive(Debug, Default, Clone)]
 pub struct Fields {
     pairs: Vec<(String, String)>,
+    /// Fields that came as JSON numbers: `4.477e11` or `0123` as numbers are other values than
+    /// the caller typed, so a phone number or a code sent that way is refused.
+    numeric: Vec<String>,
 }
 
 /// The media type of a `Content-Type` value, lower case, without parameters.
@@ -60,7 +63,10 @@ impl Fields {
         } else {
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
                 .map_err(|_| ProxyError::MalformedBody("form data"))?;
-            Ok(Self { pairs })
+            Ok(Self {
+                pairs,
+                numeric: Vec::new(),
+            })
         }
     }
 
@@ -73,7 +79,11 @@ impl Fields {
         // Scalars and arrays of scalars are fields; anything nested is not ours and is
         // ignored, like unknown fields (a known field sent as an object reads as missing).
         let mut pairs = Vec::new();
+        let mut numeric = Vec::new();
         for (k, v) in map {
+            if v.is_number() {
+                numeric.push(k.clone());
+            }
             match v {
                 Value::Array(items) => {
                     pairs.extend(items.into_iter().filter_map(scalar).map(|s| (k.clone(), s)))
@@ -81,7 +91,7 @@ impl Fields {
                 other => pairs.extend(scalar(other).map(|s| (k, s))),
             }
         }
-        Ok(Self { pairs })
+        Ok(Self { pairs, numeric })
     }
 
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
@@ -90,6 +100,7 @@ impl Fields {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            numeric: Vec::new(),
         }
     }
 
@@ -112,8 +123,14 @@ impl Fields {
 }
 
 impl Fields {
-    /// A mandatory text field.
+    /// A mandatory text field; a JSON number is refused (it may not be what was typed).
     pub fn required(&self, name: &'static str) -> Result<&str, ProxyError> {
+        if self.numeric.iter().any(|k| k == name) {
+            return Err(ProxyError::invalid(
+                name,
+                "send it as a JSON string: as a number it can lose digits or leading zeros",
+            ));
+        }
         self.get(&[name]).ok_or(ProxyError::Missing(name))
     }
 
@@ -165,7 +182,7 @@ mod tests {
     fn json_and_form_give_the_same_fields() {
         let j = Fields::parse(
             Some("application/json; charset=utf-8"),
-            br#"{"requestId":"ab","code":1234}"#,
+            br#"{"requestId":"ab","code":"1234"}"#,
             1024,
         )
         .unwrap();
@@ -179,6 +196,29 @@ mod tests {
             assert_eq!(fields.get(&["request_id", "requestId"]), Some("ab"));
             assert_eq!(fields.get(&["code"]), Some("1234"));
         }
+    }
+
+    #[test]
+    fn json_numbers_are_refused_where_digits_matter() {
+        let f = Fields::parse(
+            Some("application/json"),
+            br#"{"number":4.477e11,"code":123,"pin_expiry":300}"#,
+            1024,
+        )
+        .unwrap();
+        assert!(matches!(
+            f.required("number"),
+            Err(ProxyError::Invalid {
+                param: "number",
+                ..
+            })
+        ));
+        assert!(matches!(
+            f.required("code"),
+            Err(ProxyError::Invalid { param: "code", .. })
+        ));
+        // Numeric options are numbers by nature.
+        assert_eq!(f.get(&["pin_expiry"]), Some("300"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! (`verify::values`); this decides whether they are allowed here.
 
 use crate::caller::fields::Fields;
-use crate::config::{Config, OPTIONS};
+use crate::config::{Config, OPTIONS, brand_problem};
 use crate::error::ProxyError;
 use crate::verify::Number;
 
@@ -26,13 +26,20 @@ pub fn brand(fields: &Fields, config: &Config) -> Result<String, ProxyError> {
     match fields.get(&["brand"]) {
         None => Ok(config.brand.clone()),
         Some(_) if !config.allow_brand_override => Err(ProxyError::NotAllowed("brand".into())),
-        Some(b) if b.chars().count() > 18 => {
-            Err(ProxyError::invalid("brand", "at most 18 characters"))
-        }
-        Some(b) if b.chars().any(char::is_control) => {
-            Err(ProxyError::invalid("brand", "control characters"))
-        }
-        Some(b) => Ok(b.to_string()),
+        Some(b) => match brand_problem(b) {
+            Some(problem) => Err(ProxyError::invalid("brand", problem)),
+            // A caller's brand is words, not a link or an address: it lands in someone's SMS.
+            None if !b
+                .chars()
+                .all(|c| c.is_alphanumeric() || " -_&'!".contains(c)) =>
+            {
+                Err(ProxyError::invalid(
+                    "brand",
+                    "letters, digits, spaces and - _ & ' ! only",
+                ))
+            }
+            None => Ok(b.to_string()),
+        },
     }
 }
 
@@ -167,12 +174,22 @@ mod tests {
             brand(&Fields::from_pairs(&[("brand", "X")]), &open).unwrap(),
             "X"
         );
-        assert!(
-            brand(
-                &Fields::from_pairs(&[("brand", "ABCDEFGHIJKLMNOPQRS")]),
-                &open
-            )
-            .is_err()
+        for bad in [
+            "ABCDEFGHIJKLMNOPQRS",
+            "evil.example/x",
+            "https://x.io",
+            "Bank\u{202E}kcab",
+            "Pay\u{200D}Pal",
+            "a@b.c",
+        ] {
+            assert!(
+                brand(&Fields::from_pairs(&[("brand", bad)]), &open).is_err(),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            brand(&Fields::from_pairs(&[("brand", "Café & Co")]), &open).unwrap(),
+            "Café & Co"
         );
     }
 }
