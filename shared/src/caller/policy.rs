@@ -62,7 +62,7 @@ pub fn options(
             "pin_expiry" => (int_in(value, 60, 3600), "60 to 3600 seconds"),
             "next_event_wait" => (int_in(value, 60, 900), "60 to 900 seconds"),
             "workflow_id" => (int_in(value, 1, 7), "1 to 7"),
-            _ => (locale(value), "a locale such as en-gb"),
+            _ => (locale(value), "one of Verify's languages, such as en-gb"),
         };
         if !ok {
             return Err(ProxyError::invalid(name, reason));
@@ -88,16 +88,16 @@ fn int_in(v: &str, lo: u32, hi: u32) -> bool {
         && v.parse::<u32>().is_ok_and(|n| (lo..=hi).contains(&n))
 }
 
+/// The languages Verify v1 documents for `lg` (the `verify.yml` enum of the start request).
+pub const LOCALES: &[&str] = &[
+    "ar-xa", "cs-cz", "cy-cy", "cy-gb", "da-dk", "de-de", "el-gr", "en-au", "en-gb", "en-in",
+    "en-us", "es-es", "es-mx", "es-us", "fi-fi", "fil-ph", "fr-ca", "fr-fr", "hi-in", "hu-hu",
+    "id-id", "is-is", "it-it", "ja-jp", "ko-kr", "nb-no", "nl-nl", "pl-pl", "pt-br", "pt-pt",
+    "ro-ro", "ru-ru", "sv-se", "th-th", "tr-tr", "vi-vn", "yue-cn", "zh-cn", "zh-tw",
+];
+
 fn locale(v: &str) -> bool {
-    let Some((lang, region)) = v.split_once('-') else {
-        return false;
-    };
-    (2..=3).contains(&lang.len())
-        && region.len() == 2
-        && lang
-            .bytes()
-            .chain(region.bytes())
-            .all(|b| b.is_ascii_lowercase())
+    LOCALES.contains(&v)
 }
 
 #[cfg(test)]
@@ -151,6 +151,10 @@ mod tests {
         assert!(options(&Fields::from_pairs(&[("code_length", "5")]), &open).is_err());
         assert!(options(&Fields::from_pairs(&[("lg", "en_us")]), &open).is_err());
         assert!(options(&Fields::from_pairs(&[("lg", "yue-cn")]), &open).is_ok());
+        assert!(
+            options(&Fields::from_pairs(&[("lg", "xx-yy")]), &open).is_err(),
+            "not documented"
+        );
         let defaults = Config {
             workflow_id: Some("6".into()),
             ..Config::default()
@@ -159,6 +163,20 @@ mod tests {
             options(&Fields::default(), &defaults).unwrap(),
             vec![("workflow_id", "6".to_string())]
         );
+    }
+
+    /// The list is the vendored spec's, so it cannot drift from it unnoticed.
+    #[test]
+    fn locales_are_the_specs() {
+        let spec = include_str!("../../../simulator/spec/verify.yml");
+        let start = spec.find("- ar-xa").expect("the lg enum");
+        let listed: Vec<&str> = spec[start..]
+            .lines()
+            .map(str::trim)
+            .take_while(|l| l.starts_with("- "))
+            .map(|l| l.trim_start_matches("- "))
+            .collect();
+        assert_eq!(listed, LOCALES);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Test numbers: configured numbers with fixed codes that never reach Vonage (app-store review,
-//! CI smoke tests). Off unless `TEST_NUMBERS` is set; codes (at least 6 digits) are compared in
+//! CI smoke tests). Off unless `TEST_NUMBERS` is set; codes (6 digits) are compared in
 //! constant time. Answers are typed like Verify's, so callers cannot tell them apart by shape,
 //! and a test verification's id is an HMAC of the number keyed by its code: knowing the number
 //! does not give the id. The guard counts their wrong codes like any other.
@@ -26,7 +26,7 @@ impl std::fmt::Debug for TestNumbers {
 }
 
 impl TestNumbers {
-    /// Parses `number:code,number:code`; numbers in E.164 (`+` optional), codes 4-10 digits.
+    /// Parses `number:code,number:code`; numbers in E.164 (`+` optional), codes of 6 digits.
     pub fn parse(spec: &str) -> Result<Self, String> {
         let mut entries = Vec::new();
         for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -36,7 +36,7 @@ impl TestNumbers {
             let code = Pin::parse(code.trim())
                 .ok()
                 .filter(|c| c.len() >= MIN_CODE_DIGITS)
-                .ok_or_else(|| "a test code must be 6 to 10 digits".to_string())?;
+                .ok_or_else(|| "a test code must be 6 digits".to_string())?;
             entries.push((number, code));
         }
         Ok(Self { entries })

@@ -57,17 +57,17 @@ impl fmt::Debug for Number {
     }
 }
 
-/// A code the user typed or a test number's fixed code: 4 to 10 digits. No `Display`, and a
+/// A code the user typed or a test number's fixed code: 4 to 6 digits (Verify sends 4 or 6). No `Display`, and a
 /// redacted `Debug`: the only ways out are the upstream call and a constant-time comparison.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Pin(String);
 
 impl Pin {
     pub fn parse(raw: &str) -> Result<Self, ProxyError> {
-        if (4..=10).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) {
+        if (4..=6).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Self(raw.to_string()))
         } else {
-            Err(ProxyError::invalid("code", "expected 4 to 10 digits"))
+            Err(ProxyError::invalid("code", "expected 4 to 6 digits"))
         }
     }
 
@@ -198,8 +198,8 @@ mod tests {
 
     #[test]
     fn pins_are_digits_and_never_printed() {
-        assert!(Pin::parse("1234").is_ok() && Pin::parse("1234567890").is_ok());
-        for bad in ["123", "12345678901", "12a4", "", " 1234"] {
+        assert!(Pin::parse("1234").is_ok() && Pin::parse("123456").is_ok());
+        for bad in ["123", "1234567", "1234567890", "12a4", "", " 1234"] {
             assert!(Pin::parse(bad).is_err(), "{bad}");
         }
         let p = Pin::parse("246810").unwrap();
