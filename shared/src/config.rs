@@ -86,6 +86,9 @@ pub struct Config {
     pub allowed_options: Vec<String>,
     /// Whether callers may send their own `brand`.
     pub allow_brand_override: bool,
+    /// `UNEXPECTED_OPTIONS=ignore`: a `brand` or option this deployment does not let callers
+    /// set is dropped (as the Node proxy did) instead of refused with 400.
+    pub ignore_unexpected: bool,
     /// Defaults applied to every request unless a caller may and does override them.
     pub workflow_id: Option<String>,
     pub code_length: Option<String>,
@@ -132,6 +135,7 @@ impl Default for Config {
             timeout: Duration::from_secs(10),
             allowed_options: Vec::new(),
             allow_brand_override: false,
+            ignore_unexpected: false,
             workflow_id: None,
             code_length: None,
             max_body_bytes: 8 * 1024,
@@ -266,6 +270,11 @@ impl Config {
             timeout,
             allowed_options,
             allow_brand_override: get("ALLOW_BRAND_OVERRIDE").is_some_and(|v| truthy(&v)),
+            ignore_unexpected: match get("UNEXPECTED_OPTIONS").as_deref() {
+                None | Some("refuse") => false,
+                Some("ignore") => true,
+                Some(_) => return Err(invalid("UNEXPECTED_OPTIONS", "use refuse or ignore")),
+            },
             workflow_id,
             code_length,
             max_body_bytes,

@@ -25,6 +25,9 @@ pub fn destination(number: &Number, config: &Config) -> Result<(), ProxyError> {
 pub fn brand(fields: &Fields, config: &Config) -> Result<String, ProxyError> {
     match fields.get(&["brand"]) {
         None => Ok(config.brand.clone()),
+        Some(_) if !config.allow_brand_override && config.ignore_unexpected => {
+            Ok(config.brand.clone())
+        }
         Some(_) if !config.allow_brand_override => Err(ProxyError::NotAllowed("brand".into())),
         Some(b) => match brand_problem(b) {
             Some(problem) => Err(ProxyError::invalid("brand", problem)),
@@ -55,6 +58,9 @@ pub fn options(
             continue;
         };
         if !config.option_allowed(name) {
+            if config.ignore_unexpected {
+                continue;
+            }
             return Err(ProxyError::NotAllowed(name.to_string()));
         }
         let (ok, reason) = match name {
@@ -177,6 +183,33 @@ mod tests {
             .map(|l| l.trim_start_matches("- "))
             .collect();
         assert_eq!(listed, LOCALES);
+    }
+
+    #[test]
+    fn unexpected_fields_can_be_ignored_like_the_node_proxy_did() {
+        let sent = Fields::from_pairs(&[("brand", "Other"), ("code_length", "4")]);
+        let strict = Config::default();
+        assert!(matches!(
+            brand(&sent, &strict),
+            Err(ProxyError::NotAllowed(_))
+        ));
+        assert!(matches!(
+            options(&sent, &strict),
+            Err(ProxyError::NotAllowed(_))
+        ));
+        let lenient = Config {
+            ignore_unexpected: true,
+            ..Config::default()
+        };
+        assert_eq!(brand(&sent, &lenient).unwrap(), "verify-proxy");
+        assert!(options(&sent, &lenient).unwrap().is_empty());
+        // Ignoring is for fields the deployment does not allow, not for bad values of allowed ones.
+        let allowed = Config {
+            ignore_unexpected: true,
+            allowed_options: vec!["code_length".into()],
+            ..Config::default()
+        };
+        assert!(options(&Fields::from_pairs(&[("code_length", "5")]), &allowed).is_err());
     }
 
     #[test]
