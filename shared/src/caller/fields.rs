@@ -15,7 +15,7 @@ pub const MAX_SEARCH_IDS: usize = 10;
 #[derive(Debug, Default, Clone)]
 pub struct Fields {
     pairs: Vec<(String, String)>,
-    /// Fields that came as JSON numbers: `4.477e11` or `0123` as numbers are other values than
+    /// Fields that came as JSON numbers: `4.477e11`, or `123` for the code `0123`, are not what
     /// the caller typed, so a phone number or a code sent that way is refused.
     numeric: Vec<String>,
 }
