@@ -45,34 +45,28 @@ impl Deps {
     /// With an in-memory guard (a fresh random key) and a fresh token key: the local server
     /// and tests.
     pub fn new(config: Config, secrets: Secrets) -> Result<Self, InitError> {
-        let guard = Guard::new(
-            config.guard_policy.clone(),
-            AnyStore::Memory(MemoryStore::new()),
-            Hasher::new(&random_key()).map_err(InitError::Guard)?,
-            Arc::new(SystemClock),
-            config.guard_fail_open,
-        );
-        Self::with_guard(config, secrets, guard)
+        let guard = memory_guard(&config, &random_key())?;
+        Self::with_guard(config, secrets, guard)?.with_generated_token()
     }
 
+    /// With this guard and no token key (see [`Deps::with_token_pem`]).
     pub fn with_guard(config: Config, secrets: Secrets, guard: Guard) -> Result<Self, InitError> {
         let client = VerifyClient::new(&config.base_url, config.timeout)?;
         let auth = CallerAuth::new(&config)?;
-        let token = Some(
-            TokenSigner::from_pem(
-                &TokenSigner::generate_pem().map_err(InitError::Token)?,
-                config.token.clone(),
-            )
-            .map_err(InitError::Token)?,
-        );
         Ok(Self {
             config,
             client,
             secrets,
             guard,
             auth,
-            token,
+            token: None,
         })
+    }
+
+    /// Signs with a new Ed25519 key, good for this process only.
+    pub fn with_generated_token(self) -> Result<Self, InitError> {
+        let pem = TokenSigner::generate_pem().map_err(InitError::Token)?;
+        self.with_token_pem(&pem)
     }
 
     /// Signs with these PEM keys (the first signs; all are published).
@@ -95,7 +89,7 @@ impl Deps {
         let sdk = sdk_config().await;
         let ssm = aws_sdk_ssm::Client::new(&sdk);
         let token_pem = token_pem(&ssm).await?;
-        let mut deps = match var("GUARD_TABLE") {
+        let guard = match var("GUARD_TABLE") {
             None => {
                 // Each Lambda instance would count alone and /check could not see the ids
                 // /request recorded: in Lambda the memory store must be asked for explicitly.
@@ -105,13 +99,8 @@ impl Deps {
                             .into(),
                     ));
                 }
-                let mut deps = Self::new(config, secrets)?;
-                if let Some(key) = var("GUARD_HMAC_KEY") {
-                    deps.guard = deps
-                        .guard
-                        .with_hasher(Hasher::new(key.as_bytes()).map_err(InitError::Guard)?);
-                }
-                deps
+                let key = var("GUARD_HMAC_KEY").map_or_else(random_key, String::into_bytes);
+                memory_guard(&config, &key)?
             }
             Some(table) => {
                 let key = match (var("GUARD_HMAC_KEY_PARAM"), var("GUARD_HMAC_KEY")) {
@@ -123,24 +112,34 @@ impl Deps {
                         ));
                     }
                 };
-                let guard = Guard::new(
+                Guard::new(
                     config.guard_policy.clone(),
                     AnyStore::Dynamo(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table)),
                     Hasher::new(key.as_bytes()).map_err(InitError::Guard)?,
                     Arc::new(SystemClock),
                     config.guard_fail_open,
-                );
-                Self::with_guard(config, secrets, guard)?
+                )
             }
         };
+        let deps = Self::with_guard(config, secrets, guard)?;
         match token_pem {
-            Some(pem) => deps = deps.with_token_pem(&pem)?,
+            Some(pem) => deps.with_token_pem(&pem),
             // A generated key would differ per instance: no tokens rather than unverifiable ones.
-            None if in_lambda => deps.token = None,
-            None => {}
+            None if in_lambda => Ok(deps),
+            None => deps.with_generated_token(),
         }
-        Ok(deps)
     }
+}
+
+/// A guard counting in this process's memory, digests keyed by `key`.
+fn memory_guard(config: &Config, key: &[u8]) -> Result<Guard, InitError> {
+    Ok(Guard::new(
+        config.guard_policy.clone(),
+        AnyStore::Memory(MemoryStore::new()),
+        Hasher::new(key).map_err(InitError::Guard)?,
+        Arc::new(SystemClock),
+        config.guard_fail_open,
+    ))
 }
 
 fn var(n: &str) -> Option<String> {

@@ -56,11 +56,10 @@ struct Trace {
 pub async fn serve<E: Endpoint>(req: Request, deps: &Deps) -> Response<Body> {
     let started = Instant::now();
     let mut trace = Trace::default();
-    let result = run::<E>(&req, deps, &mut trace).await;
-    let (resp, outcome, verify_status, error) = match &result {
+    let (resp, outcome, verify_status, error) = match run::<E>(&req, deps, &mut trace).await {
         Ok(Some(reply)) => {
             let verify_status = reply.verify_status.clone();
-            let resp = response::from_reply(reply.clone(), &deps.config);
+            let resp = response::from_reply(reply, &deps.config);
             (resp, "answered", verify_status, None)
         }
         Ok(None) => (
@@ -70,8 +69,8 @@ pub async fn serve<E: Endpoint>(req: Request, deps: &Deps) -> Response<Body> {
             None,
         ),
         Err(e) => {
-            let resp = response::from_error(e, &deps.config);
-            let verify_status = status::for_error(e).1.to_string();
+            let resp = response::from_error(&e, &deps.config);
+            let verify_status = status::for_error(&e).1.to_string();
             (resp, e.outcome(), verify_status, Some(e))
         }
     };
@@ -89,7 +88,7 @@ pub async fn serve<E: Endpoint>(req: Request, deps: &Deps) -> Response<Body> {
         number = seen.number.as_ref().map(|n| n.masked()),
         number_hmac = seen.number_digest.as_deref(),
         calling_code = seen.calling_code.as_deref(),
-        error = error.map(|e| e.to_string()),
+        error = error.as_ref().map(|e| e.to_string()),
         "invocation"
     );
     let store_errors = deps.guard.take_store_errors();
@@ -97,7 +96,7 @@ pub async fn serve<E: Endpoint>(req: Request, deps: &Deps) -> Response<Body> {
         let facts = Facts {
             endpoint: E::NAME,
             verify_status: &verify_status,
-            error,
+            error: error.as_ref(),
             seen: Some(seen),
             upstream: trace.upstream.as_ref().map(|(s, ms)| (s.as_str(), *ms)),
             delivered: trace.delivered,

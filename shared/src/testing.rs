@@ -60,6 +60,7 @@ pub async fn env_with(config: Config) -> TestEnv {
         Secrets::fixed(KEY, SECRET),
         guard,
     )
+    .and_then(Deps::with_generated_token)
     .expect("deps");
     TestEnv {
         sim,

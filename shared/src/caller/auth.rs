@@ -105,9 +105,31 @@ struct AppClaims {
     sub: String,
 }
 
+/// The key set, decoded once when fetched (not on every request).
 struct Cached {
-    keys: JwkSet,
+    keys: Vec<(String, DecodingKey)>,
     fetched: Instant,
+}
+
+impl Cached {
+    fn new(set: &JwkSet) -> Self {
+        let keys = set
+            .keys
+            .iter()
+            .filter_map(|jwk| Some((jwk.common.key_id.clone()?, DecodingKey::from_jwk(jwk).ok()?)))
+            .collect();
+        Self {
+            keys,
+            fetched: Instant::now(),
+        }
+    }
+
+    fn key(&self, kid: &str) -> Option<DecodingKey> {
+        self.keys
+            .iter()
+            .find(|(id, _)| id == kid)
+            .map(|(_, key)| key.clone())
+    }
 }
 
 /// App Check token verification with the key set cached per instance.
@@ -182,20 +204,17 @@ impl AppCheck {
             *last = Some(Instant::now());
         }
         match self.fetch().await {
-            Ok(keys) => {
-                *self.cache.write().await = Some(Cached {
-                    keys,
-                    fetched: Instant::now(),
-                });
-                return Ok(self.lookup(kid).await.1);
+            Ok(set) => {
+                let cached = Cached::new(&set);
+                let key = cached.key(kid);
+                *self.cache.write().await = Some(cached);
+                return Ok(key);
             }
             Err(e) => tracing::error!(error = %e, "app check: could not fetch keys"),
         }
         let cache = self.cache.read().await;
         match cache.as_ref() {
-            Some(c) if c.fetched.elapsed() < self.config.jwks_ttl + STALE_GRACE => {
-                Ok(c.keys.find(kid).and_then(|j| DecodingKey::from_jwk(j).ok()))
-            }
+            Some(c) if c.fetched.elapsed() < self.config.jwks_ttl + STALE_GRACE => Ok(c.key(kid)),
             _ => Err(ProxyError::AuthUnavailable),
         }
     }
@@ -205,10 +224,7 @@ impl AppCheck {
         let cache = self.cache.read().await;
         match cache.as_ref() {
             None => (false, None),
-            Some(c) => (
-                c.fetched.elapsed() < self.config.jwks_ttl,
-                c.keys.find(kid).and_then(|j| DecodingKey::from_jwk(j).ok()),
-            ),
+            Some(c) => (c.fetched.elapsed() < self.config.jwks_ttl, c.key(kid)),
         }
     }
 

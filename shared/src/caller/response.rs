@@ -26,9 +26,7 @@ impl Reply {
     }
 }
 
-/// What callers see instead of Verify's text when our own account is the problem.
-pub const ACCOUNT_PROBLEM_TEXT: &str =
-    "The verification service is temporarily unavailable. Please try again later.";
+pub use crate::caller::status::ACCOUNT_PROBLEM_TEXT;
 
 pub fn from_reply(mut reply: Reply, config: &Config) -> Response<Body> {
     let http = status::http_for(&reply.verify_status);

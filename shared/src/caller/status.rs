@@ -138,13 +138,16 @@ pub const TABLE: &[Mapping] = &[
 /// the account key or internal hosts) never reaches callers.
 pub const ACCOUNT_PROBLEMS: &[&str] = &["2", "3", "4", "5", "8", "9", "20"];
 
+/// What callers see instead of Verify's text when our own account or configuration is the
+/// problem.
+pub const ACCOUNT_PROBLEM_TEXT: &str =
+    "The verification service is temporarily unavailable. Please try again later.";
+
 /// What callers read instead of Verify's `error_text` for statuses whose text is not theirs to
 /// see (the original is logged).
 pub fn generic_text(verify_status: &str) -> Option<&'static str> {
     if is_account_problem(verify_status) {
-        return Some(
-            "The verification service is temporarily unavailable. Please try again later.",
-        );
+        return Some(ACCOUNT_PROBLEM_TEXT);
     }
     match verify_status {
         "29" => Some("This service cannot send codes to this number yet."),

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -18,6 +19,8 @@ use crate::verify::Number;
 #[derive(Clone)]
 pub struct Hasher {
     key: Vec<u8>,
+    /// AES-256-GCM under a subkey of `key`, derived once (see [`Hasher::seal`]).
+    sealing: Arc<LessSafeKey>,
 }
 
 impl fmt::Debug for Hasher {
@@ -32,7 +35,13 @@ impl Hasher {
         if key.len() < 16 {
             return Err("the guard's HMAC key must be at least 16 bytes".into());
         }
-        Ok(Self { key: key.to_vec() })
+        let subkey = subkey(key, "seal-number-v1");
+        let sealing = UnboundKey::new(&AES_256_GCM, &subkey)
+            .map_err(|_| "could not derive the sealing key".to_string())?;
+        Ok(Self {
+            key: key.to_vec(),
+            sealing: Arc::new(LessSafeKey::new(sealing)),
+        })
     }
 
     /// `kind` separates the domains (a number and a range with the same digits differ).
@@ -47,33 +56,19 @@ impl Hasher {
         hex(&mac.finalize().into_bytes()[..16])
     }
 
-    /// The full 32-byte MAC of `label`: a subkey for another purpose than counting.
-    fn subkey(&self, label: &str) -> Vec<u8> {
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else {
-            return Vec::new();
-        };
-        mac.update(label.as_bytes());
-        mac.finalize().into_bytes().to_vec()
-    }
-
-    fn sealing_key(&self) -> Option<LessSafeKey> {
-        let key = UnboundKey::new(&AES_256_GCM, &self.subkey("seal-number-v1")).ok()?;
-        Some(LessSafeKey::new(key))
-    }
-
     /// The number encrypted (AES-256-GCM, a subkey of this key) and bound to `request_id`, so
     /// a successful check can name it in its token while the table holds no readable number.
     pub fn seal(&self, n: &Number, request_id: &str) -> Option<String> {
-        let key = self.sealing_key()?;
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new().fill(&mut nonce).ok()?;
         let mut data = n.digits().as_bytes().to_vec();
-        key.seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(request_id.as_bytes()),
-            &mut data,
-        )
-        .ok()?;
+        self.sealing
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(request_id.as_bytes()),
+                &mut data,
+            )
+            .ok()?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&data);
         Some(URL_SAFE_NO_PAD.encode(out))
@@ -82,7 +77,6 @@ impl Hasher {
     /// The number [`Hasher::seal`] sealed for `request_id`; `None` when it was sealed under
     /// another key or id, or altered.
     pub fn open(&self, sealed: &str, request_id: &str) -> Option<Number> {
-        let key = self.sealing_key()?;
         let raw = URL_SAFE_NO_PAD.decode(sealed).ok()?;
         if raw.len() <= NONCE_LEN {
             return None;
@@ -90,7 +84,8 @@ impl Hasher {
         let (nonce, data) = raw.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
         let mut data = data.to_vec();
-        let plain = key
+        let plain = self
+            .sealing
             .open_in_place(nonce, Aad::from(request_id.as_bytes()), &mut data)
             .ok()?;
         Number::parse(std::str::from_utf8(plain).ok()?).ok()
@@ -110,6 +105,16 @@ impl Hasher {
     pub fn ip(&self, ip: Option<IpAddr>) -> String {
         self.digest("ip", &ip_group(ip))
     }
+}
+
+/// The full 32-byte MAC of `label` under `key`: a subkey for another purpose than counting.
+fn subkey(key: &[u8], label: &str) -> Vec<u8> {
+    // new_from_slice accepts any key length for HMAC; the fallback is never taken.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return Vec::new();
+    };
+    mac.update(label.as_bytes());
+    mac.finalize().into_bytes().to_vec()
 }
 
 /// IPv4 as is; IPv6 by its /64 (the prefix one subscriber gets); an IPv4-mapped IPv6 address

@@ -202,11 +202,6 @@ impl Guard {
         self
     }
 
-    pub fn with_hasher(mut self, hasher: Hasher) -> Self {
-        self.hasher = hasher;
-        self
-    }
-
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
