@@ -48,17 +48,24 @@ def test_readme_curl_flow_and_clean_logs(local_server):
                    "-d", json.dumps({"requestId": rid, "code": code}))
     assert checked["http"] == 200 and checked["status"] == "0", checked
 
-    found = curl("-X", "POST", f"{base}/search", "-H", "content-type: application/json", "-d", json.dumps({"request_id": rid}))
+    # Verify's search knows nothing of a verification for about a minute after it ends; the
+    # simulator too. The README moves its clock first.
+    search = ["-X", "POST", f"{base}/search", "-H", "content-type: application/json", "-d", json.dumps({"request_id": rid})]
+    blind = curl(*search)
+    assert blind["http"] == 404 and blind["status"] == "101", blind
+    curl("-X", "POST", f"{base}/_sim/clock/advance", "-d", '{"seconds":61}')
+    found = curl(*search)
     assert found["http"] == 200 and found["status"] == "SUCCESS"
     assert found["number"] == "+44*******123"
 
     banner = proc.output()
     assert f"{base}/_sim/messages" in banner, "startup says where the outbox is"
+    assert "30 calls/s, 1 search/s" in banner, "and that Verify's own limits are on"
     lines = [json.loads(line) for line in proc.output().splitlines() if line.startswith("{")]
     calls = [entry for entry in lines if entry.get("message") == "invocation"]
-    assert [c["endpoint"] for c in calls] == ["request", "check", "check", "search"]
+    assert [c["endpoint"] for c in calls] == ["request", "check", "check", "search", "search"]
     assert calls[0]["number"] == "+44*******123"
-    assert [c["http_status"] for c in calls] == [200, 400, 200, 200]
+    assert [c["http_status"] for c in calls] == [200, 400, 200, 404, 200]
     assert all("upstream_ms" in c for c in calls)
     log = proc.output()
     assert DIGITS not in log, "no full phone number in logs"

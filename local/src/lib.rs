@@ -13,6 +13,7 @@ use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
 use lambda_http::request::RequestContext;
 use shared::jwks::Jwks;
 use shared::{Config, Deps, Endpoint, Secrets};
+pub use verify_sim::Limits;
 use verify_sim::{Account, SimConfig, Simulator};
 
 /// The credentials the embedded simulator accepts (they never leave this machine).
@@ -24,7 +25,7 @@ const OPENAPI: &str = include_str!("../../openapi.yaml");
 
 pub enum Upstream {
     /// The embedded simulator, served on the same port under `/verify/*` and `/_sim/*`.
-    Simulator { seed: Option<u64> },
+    Simulator { seed: Option<u64>, limits: Limits },
     /// A real Verify API with these credentials (base URL from the config).
     Real { api_key: String, api_secret: String },
 }
@@ -46,7 +47,7 @@ pub async fn start(
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let (secrets, simulator) = match upstream {
-        Upstream::Simulator { seed } => {
+        Upstream::Simulator { seed, limits } => {
             let sim = Simulator::new(SimConfig {
                 accounts: vec![Account {
                     api_key: SIM_KEY.into(),
@@ -55,6 +56,7 @@ pub async fn start(
                 }],
                 seed,
                 ticker: true,
+                limits,
             });
             config.base_url = format!("http://{local}");
             (Secrets::fixed(SIM_KEY, SIM_SECRET), Some(sim))

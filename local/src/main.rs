@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use local::{Upstream, start};
+use local::{Limits, Upstream, start};
 
 #[tokio::main]
 async fn main() {
@@ -30,6 +30,11 @@ async fn main() {
         },
         _ => Upstream::Simulator {
             seed: env("SIM_SEED").and_then(|s| s.parse().ok()),
+            limits: match env("SIM_LIMITS").as_deref() {
+                None | Some("real") => Limits::REAL,
+                Some("off") => Limits::OFF,
+                Some(other) => return fail(&format!("SIM_LIMITS: {other:?} is not real or off")),
+            },
         },
     };
     let token_pem = match token_key(env("TOKEN_PRIVATE_KEY"), env("LOCAL_STATE_DIR")) {
@@ -48,9 +53,20 @@ async fn main() {
         "  tokens:    GET  {base}/.well-known/jwks.json   (verifies /check's verification_token)"
     );
     match running.simulator {
-        Some(_) => {
+        Some(sim) => {
             println!("  upstream:  embedded Verify simulator (no SMS leaves this machine)");
             println!("  outbox:    {base}/_sim/messages   (PINs \"sent\" by the simulator)");
+            let l = sim.limits();
+            if l == Limits::OFF {
+                println!("  limits:    Verify's own rate limits off (SIM_LIMITS=off)");
+            } else {
+                println!(
+                    "  limits:    Verify's own: {} calls/s, {} search/s, search blind {} s after completion",
+                    l.requests_per_second.unwrap_or(0),
+                    l.searches_per_second.unwrap_or(0),
+                    l.search_hidden_after_completion_s
+                );
+            }
         }
         None => println!("  upstream:  external Verify API at {}", running.base_url),
     }

@@ -7,7 +7,10 @@ async fn server() -> (String, reqwest::Client) {
     let running = local::start(
         ([127, 0, 0, 1], 0).into(),
         Config::default(),
-        local::Upstream::Simulator { seed: Some(1) },
+        local::Upstream::Simulator {
+            seed: Some(1),
+            limits: local::Limits::OFF,
+        },
         None,
     )
     .await

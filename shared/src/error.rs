@@ -16,6 +16,9 @@ pub enum UpstreamError {
     /// A success without what the caller needs (e.g. a start with no `request_id`).
     #[error("Verify answered success without {0}")]
     Incomplete(&'static str),
+    /// A search answer about a request the caller did not ask for: never passed on.
+    #[error("Verify answered a search with a record for another request")]
+    Foreign,
 }
 
 /// Loading the Vonage credentials failed (the cause is for the log, never for the caller).

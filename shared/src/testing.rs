@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
+pub use verify_sim::Limits;
 use verify_sim::{Account, SimConfig, Simulator};
 
 use crate::guard::memory::MemoryStore;
@@ -38,6 +39,9 @@ pub async fn env_with(config: Config) -> TestEnv {
         }],
         seed: Some(7),
         ticker: true,
+        // Off unless a test turns them on (`sim.set_limits`): most tests search right after
+        // a check, which Verify itself answers with 101 for a minute.
+        limits: Limits::OFF,
     });
     let addr = sim
         .spawn(([127, 0, 0, 1], 0).into())
@@ -152,6 +156,24 @@ impl TestEnv {
         self.record(number, &id).await;
         let code = self.last_code(&id).await;
         (id, code)
+    }
+
+    /// Checks a code directly on the simulator (not through the proxy).
+    pub async fn check_upstream(&self, id: &str, code: &str) -> Value {
+        self.http
+            .post(format!("{}/verify/check/json", self.base))
+            .form(&[
+                ("api_key", KEY),
+                ("api_secret", SECRET),
+                ("request_id", id),
+                ("code", code),
+            ])
+            .send()
+            .await
+            .expect("check")
+            .json()
+            .await
+            .expect("check JSON")
     }
 
     /// Tells the guard this deployment started `id` for `number` (as `/request` does).

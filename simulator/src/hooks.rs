@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::clock::format_utc;
 use crate::faults::Fault;
+use crate::limits::Limits;
 use crate::params::Params;
 use crate::reply::sim_json;
 use crate::server::Simulator;
@@ -60,6 +61,17 @@ pub(crate) fn handle(
             sim.faults().clear();
             sim_json(StatusCode::OK, json!({ "faults": [] }))
         }
+        (Method::GET, "/_sim/limits") => sim_json(StatusCode::OK, json!(sim.engine().limits())),
+        (Method::POST, "/_sim/limits") => match serde_json::from_slice::<Limits>(body) {
+            Ok(l) => {
+                sim.engine().set_limits(l);
+                sim_json(StatusCode::OK, json!(l))
+            }
+            Err(e) => sim_json(
+                StatusCode::BAD_REQUEST,
+                json!({ "error": format!("bad limits: {e}; e.g. {}", json!(Limits::OFF)) }),
+            ),
+        },
         (Method::POST, "/_sim/requests") => {
             let Ok(v) = serde_json::from_slice::<Value>(body) else {
                 return sim_json(

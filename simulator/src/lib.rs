@@ -7,6 +7,7 @@ pub mod clock;
 pub mod engine;
 pub mod faults;
 mod hooks;
+pub mod limits;
 pub mod numbers;
 pub mod params;
 mod reply;
@@ -14,4 +15,5 @@ pub mod server;
 
 pub use engine::Account;
 pub use faults::Fault;
+pub use limits::Limits;
 pub use server::{SimConfig, Simulator};

@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::engine::{Account, Engine, StartKind, standard_text};
 use crate::faults::{Fault, Faults};
 use crate::hooks;
+use crate::limits::Limits;
 use crate::params::Params;
 use crate::reply::{plain, secure, verify_json};
 
@@ -31,6 +32,8 @@ pub struct SimConfig {
     /// State catches up lazily on every call anyway; benchmarks turn this off because one
     /// sweep over tens of thousands of live verifications stalls the lock.
     pub ticker: bool,
+    /// Verify's rate limits and search gap; [`Limits::OFF`] for load and attack tests.
+    pub limits: Limits,
 }
 
 impl Default for SimConfig {
@@ -43,6 +46,7 @@ impl Default for SimConfig {
             }],
             seed: None,
             ticker: true,
+            limits: Limits::REAL,
         }
     }
 }
@@ -70,14 +74,25 @@ enum Op {
 
 impl Simulator {
     pub fn new(config: SimConfig) -> Self {
+        let mut engine = Engine::new(config.accounts, config.seed);
+        engine.set_limits(config.limits);
         Self {
             inner: Arc::new(Inner {
                 ticker: config.ticker,
-                engine: Mutex::new(Engine::new(config.accounts, config.seed)),
+                engine: Mutex::new(engine),
                 clock: Clock::default(),
                 faults: Mutex::new(Faults::default()),
             }),
         }
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.engine().limits()
+    }
+
+    /// Replaces the rate limits and search gap (also `POST /_sim/limits`).
+    pub fn set_limits(&self, limits: Limits) {
+        self.engine().set_limits(limits);
     }
 
     pub fn clock(&self) -> &Clock {

@@ -240,4 +240,42 @@ mod tests {
         .unwrap();
         assert_eq!(r.status(), 404);
     }
+
+    /// What a caller of /check needs from Verify is the status: a bare success still proves
+    /// the number (the token comes from our own record), anything less is 502.
+    #[tokio::test]
+    async fn odd_check_answers_are_handled_on_purpose() {
+        let t = env().await;
+        let secretish = "Invalid value for param: api_key testkey1 (verify-internal-7.prod:8443)";
+        let cases = [
+            (json!({"status": "0"}), 200, "0"),
+            (json!({}), 502, "5"),
+            (json!({"request_id": "x"}), 502, "5"),
+            (json!({"status": "16"}), 400, "16"),
+            (json!({"status": "17"}), 410, "17"),
+            (json!({"status": "2", "error_text": secretish}), 502, "2"),
+            (json!({"status": "3", "error_text": secretish}), 502, "3"),
+            (json!({"status": "nonsense"}), 502, "nonsense"),
+        ];
+        for (i, (body, http, status)) in cases.into_iter().enumerate() {
+            let (id, code) = t.start(&format!("44770090026{i}")).await;
+            t.fault(json!({"path": "/verify/check/json", "body": body, "times": 1}))
+                .await;
+            let req = post_json(&json!({"request_id": id, "code": code}).to_string());
+            let r = handle(req, &t.deps).await.unwrap();
+            assert_eq!(r.status(), http, "{body}");
+            let answer = json_of(&r);
+            assert_eq!(answer["status"], status, "{body}");
+            assert_eq!(
+                answer.get("verification_token").is_some(),
+                http == 200,
+                "{body}: a token only for a success"
+            );
+            if http != 200 {
+                let text = answer["error_text"].as_str().unwrap_or_default();
+                assert!(!text.is_empty(), "{body}: every error has a text: {answer}");
+                assert!(!text.contains("testkey1") && !text.contains("internal"));
+            }
+        }
+    }
 }

@@ -109,4 +109,39 @@ mod tests {
         .unwrap();
         assert_eq!(r.status(), 404);
     }
+
+    /// A success without `command` still names it (Node-proxy clients read it); `{}` or an
+    /// upstream 2/3 is ours to fix (502), never the caller's.
+    #[tokio::test]
+    async fn odd_control_answers_are_handled_on_purpose() {
+        let t = env().await;
+        let cases = [
+            (json!({"status": "0"}), "cancel", 200, "0"),
+            (json!({"status": "0"}), "trigger_next_event", 200, "0"),
+            (json!({}), "cancel", 502, "5"),
+            (json!({"status": "19"}), "cancel", 409, "19"),
+            (
+                json!({"status": "3", "error_text": "Invalid value for param: cmd"}),
+                "cancel",
+                502,
+                "3",
+            ),
+        ];
+        for (i, (body, cmd, http, status)) in cases.into_iter().enumerate() {
+            let (id, _) = t.start(&format!("44770090046{i}")).await;
+            t.advance(61).await; // past the guard's resend gap
+            t.fault(json!({"path": "/verify/control/json", "body": body, "times": 1}))
+                .await;
+            let req = post_json(&json!({"request_id": id, "cmd": cmd}).to_string());
+            let r = handle(req, &t.deps).await.unwrap();
+            assert_eq!(r.status(), http, "{body}");
+            let answer = json_of(&r);
+            assert_eq!(answer["status"], status, "{body}");
+            if http == 200 {
+                assert_eq!(answer["command"], cmd, "{answer}");
+            } else {
+                assert!(answer["error_text"].as_str().is_some_and(|t| !t.is_empty()));
+            }
+        }
+    }
 }

@@ -324,7 +324,7 @@ mod tests {
 
     /// Spec-valid but unusable or revealing upstream answers, forced through the simulator.
     #[tokio::test]
-    async fn odd_upstream_answers_never_reach_the_caller_as_they_are() {
+    async fn odd_start_answers_are_handled_on_purpose() {
         let t = env().await;
         let secretish = "Invalid value for param: api_key testkey1 (verify-internal-7.prod:8443)";
         let cases = [
@@ -403,5 +403,42 @@ mod tests {
             2,
             "one SMS for the slow request, one now"
         );
+    }
+
+    /// Verify's per-account rate (the simulator's real limit lowered to 1/s so two calls show
+    /// it): the caller gets 429 with Retry-After, and nothing was sent.
+    #[tokio::test]
+    async fn verify_throttling_is_429_with_retry_after() {
+        let t = env().await;
+        t.sim.set_limits(shared::testing::Limits {
+            requests_per_second: Some(1),
+            ..shared::testing::Limits::REAL
+        });
+        let first = handle(post_json(r#"{"number":"447700900040"}"#), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(first.status(), 200);
+        let second = handle(post_json(r#"{"number":"447700900041"}"#), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(second.status(), 429);
+        assert_eq!(second.headers()["retry-after"], "1");
+        let b = json_of(&second);
+        assert_eq!(
+            (b["status"].as_str(), b["error_text"].as_str()),
+            (Some("1"), Some("Throttled"))
+        );
+        assert_eq!(
+            t.all_messages().await,
+            1,
+            "the throttled start sent nothing"
+        );
+        // Nothing was sent, so the guard holds nothing against the number: the retry the
+        // header asks for goes through.
+        t.advance(1).await;
+        let retry = handle(post_json(r#"{"number":"447700900041"}"#), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(retry.status(), 200, "{}", json_of(&retry));
     }
 }

@@ -41,6 +41,13 @@ pub fn from_reply(mut reply: Reply, config: &Config) -> Response<Body> {
             "upstream error text replaced"
         );
     }
+    if http >= 400
+        && let Some(obj) = reply.body.as_object_mut()
+        && !obj.get("error_text").is_some_and(Value::is_string)
+    {
+        let text = status::fallback_text(&reply.verify_status);
+        obj.insert("error_text".into(), json!(text));
+    }
     let retry_after = (reply.verify_status == "1").then_some("1");
     build(http, &reply.body, config, retry_after)
 }

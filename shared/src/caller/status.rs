@@ -151,7 +151,27 @@ pub fn generic_text(verify_status: &str) -> Option<&'static str> {
     }
     match verify_status {
         "29" => Some("This service cannot send codes to this number yet."),
+        // A status we do not know can carry anything: it is ours to look into.
+        s if !TABLE.iter().any(|m| m.verify == s) => Some(ACCOUNT_PROBLEM_TEXT),
         _ => None,
+    }
+}
+
+/// The text for an error answer that came without `error_text` (the spec does not promise
+/// one), so every error a caller sees can be shown to a person.
+pub fn fallback_text(verify_status: &str) -> &'static str {
+    match verify_status {
+        "1" => "Too many requests. Please try again later.",
+        "6" => "The verification request was not found or is no longer active.",
+        "7" => "This number cannot be verified.",
+        "10" => "A verification to this number is already in progress.",
+        "15" => "This service does not send codes to that destination.",
+        "16" => "The code provided does not match the expected value.",
+        "17" => "The wrong code was provided too many times.",
+        "18" => "Too many request_ids provided: at most 10.",
+        "19" => "This verification cannot be changed now.",
+        "101" => "No response found.",
+        _ => generic_text(verify_status).unwrap_or(ACCOUNT_PROBLEM_TEXT),
     }
 }
 
@@ -250,5 +270,20 @@ mod tests {
                 a.verify
             );
         }
+    }
+
+    #[test]
+    fn every_error_has_a_text_and_unknown_statuses_are_not_echoed() {
+        for m in TABLE.iter().filter(|m| m.http >= 400) {
+            assert!(!fallback_text(m.verify).is_empty(), "{}", m.verify);
+        }
+        assert_eq!(generic_text("nonsense"), Some(ACCOUNT_PROBLEM_TEXT));
+        assert_eq!(generic_text("99"), Some(ACCOUNT_PROBLEM_TEXT));
+        assert_eq!(
+            generic_text("16"),
+            None,
+            "Verify's own words for known statuses"
+        );
+        assert_eq!(fallback_text("99"), ACCOUNT_PROBLEM_TEXT);
     }
 }

@@ -68,6 +68,18 @@ async fn gates<S: Store>(s: &S) {
         Ok(()),
         "open again"
     );
+    assert!(
+        !s.release(&k, 61_000).await.unwrap(),
+        "an old claim cannot open a newer one"
+    );
+    assert!(s.release(&k, 121_000).await.unwrap(), "its own claim");
+    assert_eq!(
+        s.claim(&k, 62_000, 122_000).await.unwrap(),
+        Ok(()),
+        "released early"
+    );
+    let never = format!("{}:never", prefix());
+    assert!(!s.release(&never, 1).await.unwrap(), "nothing to release");
 }
 
 async fn locks_and_records<S: Store>(s: &S) {

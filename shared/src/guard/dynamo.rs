@@ -174,6 +174,21 @@ impl Store for DynamoStore {
         Ok(Err(open_at.unwrap_or(now + 1000)))
     }
 
+    async fn release(&self, key: &str, until: i64) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(key))
+            .update_expression("SET u = :open")
+            .condition_expression("u = :until")
+            .expression_attribute_values(":open", n(0))
+            .expression_attribute_values(":until", n(until))
+            .send()
+            .await;
+        written(result)
+    }
+
     async fn get_lock(&self, key: &str, now: i64) -> Result<Option<Lock>, StoreError> {
         Ok(self.get(key).await?.filter(|i| live(i, now)).map(|i| Lock {
             until: num(&i, "u").unwrap_or(0),

@@ -31,28 +31,28 @@ pub trait Guarded: Call {
 }
 
 impl Guarded for StartRequest {
-    /// The subject and the `Retry-After` a concurrent start gets.
-    type Ticket = (Subject, u64);
+    /// The subject, the `Retry-After` a concurrent start gets, and the cooldown it claimed.
+    type Ticket = (Subject, u64, Option<i64>);
 
     async fn admit(
         &self,
         guard: &Guard,
         ip: Option<IpAddr>,
         seen: &mut Seen,
-    ) -> Result<(Subject, u64), ProxyError> {
+    ) -> Result<(Subject, u64, Option<i64>), ProxyError> {
         let subject = guard.subject(&self.number, ip);
         seen.number = Some(self.number.clone());
         seen.number_digest = Some(Guard::log_digest(&subject.number));
         seen.calling_code = Some(subject.calling_code.clone());
         let admitted = guard.admit_start(&subject).await?;
         seen.spend_month = admitted.spend_month;
-        Ok((subject, admitted.retry_after))
+        Ok((subject, admitted.retry_after, admitted.cooldown_until))
     }
 
     async fn settle(
         &self,
         guard: &Guard,
-        (subject, retry): (Subject, u64),
+        (subject, retry, cooldown): (Subject, u64, Option<i64>),
         response: &Self::Response,
     ) -> Result<(), ProxyError> {
         match (response.status(), &response.request_id) {
@@ -63,7 +63,10 @@ impl Guarded for StartRequest {
             // Status 10 carries the live request's id: handing it to any caller would let
             // them check or cancel someone else's verification.
             ("10", _) => Err(ProxyError::AlreadySent { retry_after: retry }),
-            _ => Ok(()),
+            _ => {
+                guard.not_sent(&subject, cooldown).await;
+                Ok(())
+            }
         }
     }
 }

@@ -117,6 +117,15 @@ impl Store for MemoryStore {
         Ok(Ok(()))
     }
 
+    async fn release(&self, key: &str, until: i64) -> Result<bool, StoreError> {
+        let mut items = self.items();
+        let ours = matches!(items.items.get(key), Some((Value::Until(u), _)) if *u == until);
+        if ours {
+            items.items.remove(key);
+        }
+        Ok(ours)
+    }
+
     async fn get_lock(&self, key: &str, now: i64) -> Result<Option<Lock>, StoreError> {
         let mut items = self.items();
         Ok(match Self::live(&mut items, key, now) {

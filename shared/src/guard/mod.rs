@@ -103,6 +103,8 @@ const SPEND_MONTH: usize = 6;
 pub struct Admitted {
     pub retry_after: u64,
     pub spend_month: Option<(i64, i64)>,
+    /// The end of the resend cooldown this start claimed, to open it again if nothing was sent.
+    pub cooldown_until: Option<i64>,
 }
 
 /// Notes every step whose total went over its limit.
@@ -263,6 +265,7 @@ impl Guard {
     pub async fn admit_start(&self, s: &Subject) -> Result<Admitted, ProxyError> {
         let mut retry = 60;
         let mut spend_month = None;
+        let mut cooldown_until = None;
         self.checked(async {
             let now = s.now;
             let (day, day_end) = rules::window(now, DAY);
@@ -316,9 +319,12 @@ impl Guard {
                 let wait = rules::cooldown(totals[0], self.policy.limit(Rule::NumberCooldown));
                 retry = retry_after_s(now + wait, now);
                 let gate = format!("gate:n:{}", s.number);
-                if let Err(open_at) = self.store.claim(&gate, now, now + wait).await? {
-                    retry = retry_after_s(open_at, now);
-                    v.over(Rule::NumberCooldown, open_at);
+                match self.store.claim(&gate, now, now + wait).await? {
+                    Ok(()) => cooldown_until = Some(now + wait),
+                    Err(open_at) => {
+                        retry = retry_after_s(open_at, now);
+                        v.over(Rule::NumberCooldown, open_at);
+                    }
                 }
             }
             Ok(v.result())
@@ -327,6 +333,7 @@ impl Guard {
         Ok(Admitted {
             retry_after: retry,
             spend_month,
+            cooldown_until,
         })
     }
 
@@ -480,6 +487,19 @@ impl Guard {
         );
         if let Err(e) = result {
             tracing::error!(error = %e, "guard: could not record a started verification");
+        }
+    }
+
+    /// After a start Verify refused (throttled, a blocked network, an outage: nothing was
+    /// sent): the number's resend cooldown opens again, so the retry the answer invites is
+    /// not held back by a message that never left. The counters keep the attempt.
+    pub async fn not_sent(&self, s: &Subject, cooldown_until: Option<i64>) {
+        let Some(until) = cooldown_until else {
+            return;
+        };
+        let gate = format!("gate:n:{}", s.number);
+        if let Err(e) = self.store.release(&gate, until).await {
+            tracing::warn!(error = %e, "guard: could not reopen a cooldown after an unsent start");
         }
     }
 

@@ -65,6 +65,14 @@ pub trait Store: Send + Sync {
         until: i64,
     ) -> impl Future<Output = Result<Result<(), i64>, StoreError>> + Send;
 
+    /// Opens a gate again if it is still the claim that set `until` (a later claim by
+    /// someone else stays); true when it was opened.
+    fn release(
+        &self,
+        key: &str,
+        until: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     fn get_lock(
         &self,
         key: &str,
@@ -141,6 +149,9 @@ impl Store for AnyStore {
     }
     async fn claim(&self, key: &str, now: i64, until: i64) -> Result<Result<(), i64>, StoreError> {
         delegate!(self, s => s.claim(key, now, until))
+    }
+    async fn release(&self, key: &str, until: i64) -> Result<bool, StoreError> {
+        delegate!(self, s => s.release(key, until))
     }
     async fn get_lock(&self, key: &str, now: i64) -> Result<Option<Lock>, StoreError> {
         delegate!(self, s => s.get_lock(key, now))

@@ -86,7 +86,12 @@ impl Call for ControlRequest {
         client: &VerifyClient,
         creds: &Credentials,
     ) -> Result<ControlResponse, UpstreamError> {
-        client.control(creds, self).await
+        let mut answer = client.control(creds, self).await?;
+        // Node-proxy clients may read `command`; Verify's success always names it.
+        if answer.status == "0" && answer.command.is_none() {
+            answer.command = Some(self.cmd.as_str().to_string());
+        }
+        Ok(answer)
     }
 }
 
@@ -98,15 +103,14 @@ impl Call for SearchRequest {
         None
     }
 
-    /// The number masked and typed codes removed: a leaked request_id is no oracle.
+    /// Only records of the ids asked for, the number masked and typed codes removed: a
+    /// leaked request_id is no oracle.
     async fn send(
         &self,
         client: &VerifyClient,
         creds: &Credentials,
     ) -> Result<SearchResponse, UpstreamError> {
-        client
-            .search(creds, self)
-            .await
-            .map(SearchResponse::redacted)
+        let answer = client.search(creds, self).await?;
+        Ok(answer.about(&self.request_ids)?.redacted())
     }
 }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::UpstreamError;
 use crate::log::mask_number;
 use crate::verify::values::{Command, Number, Pin, RequestId};
 
@@ -182,7 +183,52 @@ impl SearchRecord {
     }
 }
 
+impl SearchRecord {
+    /// A record about a verification (its state), as opposed to an error (a number status).
+    fn is_record(&self) -> bool {
+        !self.status.is_empty() && !self.status.bytes().all(|b| b.is_ascii_digit())
+    }
+}
+
 impl SearchResponse {
+    /// Keeps only what the caller asked about: a lone record without `request_id` is given the
+    /// one id asked for, one about another id is refused, and list entries for other ids are
+    /// dropped (none left reads as Verify's 101).
+    pub fn about(self, asked: &[RequestId]) -> Result<Self, UpstreamError> {
+        let asked_for = |id: &str| asked.iter().any(|a| a.as_str() == id);
+        match self {
+            Self::One(mut r) if r.is_record() => match (r.request_id.as_deref(), asked) {
+                (None | Some(""), [only]) => {
+                    r.request_id = Some(only.as_str().to_string());
+                    Ok(Self::One(r))
+                }
+                (Some(id), _) if asked_for(id) => Ok(Self::One(r)),
+                (None | Some(""), _) => Err(UpstreamError::Incomplete("request_id")),
+                _ => Err(UpstreamError::Foreign),
+            },
+            Self::One(r) => Ok(Self::One(r)),
+            Self::Many {
+                verification_requests,
+            } => {
+                let kept: Vec<SearchRecord> = verification_requests
+                    .into_iter()
+                    .filter(|r| r.is_record() && r.request_id.as_deref().is_some_and(asked_for))
+                    .collect();
+                if kept.is_empty() {
+                    return Ok(Self::One(Box::new(SearchRecord {
+                        request_id: Some(String::new()),
+                        status: "101".into(),
+                        error_text: Some("No response found".into()),
+                        ..SearchRecord::default()
+                    })));
+                }
+                Ok(Self::Many {
+                    verification_requests: kept,
+                })
+            }
+        }
+    }
+
     pub fn redacted(self) -> Self {
         match self {
             Self::Many {

@@ -1,10 +1,11 @@
 //! `verify-sim`: run the Verify v1 simulator on loopback.
 //!
 //! verify-sim [--listen 127.0.0.1:8090] [--account KEY:SECRET[:pin_code]]... [--seed N]
+//!            [--no-limits]
 
 use std::net::SocketAddr;
 
-use verify_sim::{Account, SimConfig, Simulator};
+use verify_sim::{Account, Limits, SimConfig, Simulator};
 
 #[tokio::main]
 async fn main() {
@@ -17,7 +18,7 @@ async fn main() {
         Ok(v) => v,
         Err(msg) => {
             eprintln!(
-                "verify-sim: {msg}\nusage: verify-sim [--listen ADDR] [--account KEY:SECRET[:pin_code]]... [--seed N]"
+                "verify-sim: {msg}\nusage: verify-sim [--listen ADDR] [--account KEY:SECRET[:pin_code]]... [--seed N] [--no-limits]"
             );
             std::process::exit(2);
         }
@@ -46,12 +47,14 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<(SocketAddr, SimConf
     let mut accounts = Vec::new();
     let mut seed = None;
     let mut ticker = true;
+    let mut limits = Limits::REAL;
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
             "--listen" => addr = value()?.parse().map_err(|e| format!("--listen: {e}"))?,
             "--no-ticker" => ticker = false,
+            "--no-limits" => limits = Limits::OFF,
             "--seed" => seed = Some(value()?.parse().map_err(|e| format!("--seed: {e}"))?),
             "--account" => {
                 let v = value()?;
@@ -71,6 +74,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<(SocketAddr, SimConf
     let mut config = SimConfig {
         seed,
         ticker,
+        limits,
         ..SimConfig::default()
     };
     if !accounts.is_empty() {

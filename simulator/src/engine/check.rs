@@ -12,7 +12,7 @@ use crate::params::Params;
 impl Engine {
     /// `/verify/check/json`.
     pub fn check(&mut self, p: &Params, now: i64) -> Reply {
-        let account = match self.authenticate(p) {
+        let account = match self.admit(p, false, now) {
             Ok(a) => a,
             Err(e) => return e,
         };

@@ -10,7 +10,7 @@ use crate::params::Params;
 impl Engine {
     /// `/verify/control/json`.
     pub fn control(&mut self, p: &Params, now: i64) -> Reply {
-        let account = match self.authenticate(p) {
+        let account = match self.admit(p, false, now) {
             Ok(a) => a,
             Err(e) => return e,
         };

@@ -17,6 +17,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use crate::clock::format_utc;
+use crate::limits::{Limits, Meter};
 use crate::numbers;
 use crate::params::Params;
 
@@ -38,6 +39,8 @@ pub struct Engine {
     outbox: Vec<Message>,
     next_event_seq: u64,
     next_message_seq: u64,
+    limits: Limits,
+    meter: Meter,
 }
 
 /// Which flavour of start request: a normal one or PSD2 (payee + amount).
@@ -62,6 +65,8 @@ impl Engine {
             outbox: Vec::new(),
             next_event_seq: 0x0A00_0000_1234_5678,
             next_message_seq: 1,
+            limits: Limits::default(),
+            meter: Meter::default(),
         }
     }
 
@@ -82,6 +87,34 @@ impl Engine {
             .find(|a| a.api_key == key && a.api_secret == secret)
             .cloned()
             .ok_or_else(|| error("4", "Invalid credentials were provided"))
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// Authenticates, then counts the call against the account's rate limits (status 1 when
+    /// over; Verify checks the key before it can know whose limit applies).
+    fn admit(&mut self, p: &Params, search: bool, now: i64) -> Result<Account, Reply> {
+        let account = self.authenticate(p)?;
+        if self
+            .meter
+            .admit(&self.limits, &account.api_key, search, now)
+        {
+            Ok(account)
+        } else {
+            Err(error("1", standard_text("1")))
+        }
+    }
+
+    /// Whether search is still blind to a verification that finished recently.
+    fn hidden_from_search(&self, v: &Verification, now: i64) -> bool {
+        let gap = i64::from(self.limits.search_hidden_after_completion_s) * 1000;
+        v.finalized.is_some_and(|at| now < at + gap)
     }
 
     fn random_hex(&mut self, len: usize) -> String {
@@ -320,7 +353,10 @@ mod tests {
             api_secret: "s".into(),
             pin_code_enabled: false,
         };
-        Engine::new(vec![account], Some(1))
+        let mut e = Engine::new(vec![account], Some(1));
+        // These tests make many calls at one instant; the limits have their own tests.
+        e.set_limits(Limits::OFF);
+        e
     }
 
     #[test]

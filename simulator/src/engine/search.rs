@@ -11,7 +11,7 @@ use crate::params::Params;
 impl Engine {
     /// `/verify/search/json`.
     pub fn search(&mut self, p: &Params, now: i64) -> Reply {
-        let account = match self.authenticate(p) {
+        let account = match self.admit(p, true, now) {
             Ok(a) => a,
             Err(e) => return e,
         };
@@ -22,7 +22,7 @@ impl Engine {
             return match self
                 .requests
                 .get(&id)
-                .filter(|v| v.api_key == account.api_key)
+                .filter(|v| v.api_key == account.api_key && !self.hidden_from_search(v, now))
             {
                 Some(v) => search_record(v),
                 None => {
@@ -46,7 +46,7 @@ impl Engine {
             if let Some(v) = self
                 .requests
                 .get(id)
-                .filter(|v| v.api_key == account.api_key)
+                .filter(|v| v.api_key == account.api_key && !self.hidden_from_search(v, now))
             {
                 found.push(search_record(v));
             }

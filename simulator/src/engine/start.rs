@@ -14,7 +14,7 @@ use crate::params::Params;
 impl Engine {
     /// Start a verification (`/verify/json` or `/verify/psd2/json`).
     pub fn start(&mut self, p: &Params, kind: StartKind, now: i64) -> Reply {
-        let account = match self.authenticate(p) {
+        let account = match self.admit(p, false, now) {
             Ok(a) => a,
             Err(e) => return e,
         };

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
-use verify_sim::{Account, SimConfig, Simulator};
+use verify_sim::{Account, Limits, SimConfig, Simulator};
 
 pub const KEY: &str = "abcd1234";
 pub const SECRET: &str = "s3cret-value";
@@ -30,6 +30,8 @@ pub async fn start() -> Sim {
         ],
         seed: Some(42),
         ticker: true,
+        // Verify's rate limits and search gap have their own tests (limits.rs).
+        limits: Limits::OFF,
     })
     .await
 }
