@@ -178,3 +178,45 @@ def test_control_responses_match_spec(simulator, spec):
     assert [b["status"] for b in bodies] == ["19", "0", "0", "19", "3", "6"]
     for b in bodies:
         validate(b, schema, f"control status {b['status']}")
+
+
+def v2_call(base, method, path, body=None):
+    import base64
+    auth = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
+    status, answer, headers = http(method, f"{base}/v2/verify{path}", body, headers={"authorization": auth})
+    return status, answer
+
+
+def v2_schema(spec, path, status):
+    op = spec["paths"][path]["post"]
+    return resolve(op["responses"][str(status)]["content"]["application/json"]["schema"], spec)
+
+
+def test_v2_answers_match_the_v2_spec(simulator, spec):
+    """The v2 face against the vendored (early-access) v2 description, for the routes it has."""
+    base, _ = simulator
+    v2 = yaml.safe_load((SPECS / "verify.v2.yml").read_text())
+    sms = {"brand": "Acme", "workflow": [{"channel": "sms", "to": "447700900070"}]}
+    status, started = v2_call(base, "POST", "", sms)
+    assert status == 202
+    validate(started, v2_schema(v2, "/", 202), "v2 start")
+    rid = started["request_id"]
+    status, conflict = v2_call(base, "POST", "", sms)
+    assert status == 409
+    validate(conflict, v2_schema(v2, "/", 409), "v2 concurrent")
+    status, invalid = v2_call(base, "POST", "", {"brand": "Acme"})
+    assert status == 422
+    validate(invalid, v2_schema(v2, "/", 422), "v2 invalid params")
+    answers = [v2_call(base, "POST", f"/{rid}", {"code": "0000000"}) for _ in range(3)]
+    assert [s for s, _ in answers] == [400, 400, 410]
+    validate(answers[0][1], v2_schema(v2, "/{request_id}", 400), "v2 wrong code")
+    validate(answers[2][1], v2_schema(v2, "/{request_id}", 410), "v2 too many")
+    status, missing = v2_call(base, "POST", "/00000000-0000-4000-a000-000000000000", {"code": "1234"})
+    assert status == 404
+    validate(missing, v2_schema(v2, "/{request_id}", 404), "v2 not found")
+    for _ in range(100):  # past the account's 30 calls a second
+        status, throttled = v2_call(base, "POST", "", {"brand": "Acme"})
+        if status == 429:
+            break
+    assert status == 429
+    validate(throttled, v2_schema(v2, "/", 429), "v2 throttled")

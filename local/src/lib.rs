@@ -57,6 +57,7 @@ pub async fn start(
                 seed,
                 ticker: true,
                 limits,
+                applications: Vec::new(),
             });
             config.base_url = format!("http://{local}");
             (Secrets::fixed(SIM_KEY, SIM_SECRET), Some(sim))

@@ -42,6 +42,7 @@ pub async fn env_with(config: Config) -> TestEnv {
         // Off unless a test turns them on (`sim.set_limits`): most tests search right after
         // a check, which Verify itself answers with 101 for a minute.
         limits: Limits::OFF,
+        applications: Vec::new(),
     });
     let addr = sim
         .spawn(([127, 0, 0, 1], 0).into())

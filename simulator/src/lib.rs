@@ -12,8 +12,10 @@ pub mod numbers;
 pub mod params;
 mod reply;
 pub mod server;
+pub mod v2;
 
 pub use engine::Account;
 pub use faults::Fault;
 pub use limits::Limits;
 pub use server::{SimConfig, Simulator};
+pub use v2::auth::Application;

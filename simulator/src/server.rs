@@ -19,6 +19,8 @@ use crate::hooks;
 use crate::limits::Limits;
 use crate::params::Params;
 use crate::reply::{plain, secure, verify_json};
+use crate::v2;
+use crate::v2::auth::Application;
 
 /// Largest request body accepted; the real gateway refused request lines over ~8 KB.
 const MAX_BODY: usize = 16 * 1024;
@@ -34,6 +36,8 @@ pub struct SimConfig {
     pub ticker: bool,
     /// Verify's rate limits and search gap; [`Limits::OFF`] for load and attack tests.
     pub limits: Limits,
+    /// Vonage applications whose RS256 JWTs the v2 face accepts.
+    pub applications: Vec<Application>,
 }
 
 impl Default for SimConfig {
@@ -47,6 +51,7 @@ impl Default for SimConfig {
             seed: None,
             ticker: true,
             limits: Limits::REAL,
+            applications: Vec::new(),
         }
     }
 }
@@ -59,6 +64,7 @@ pub struct Simulator {
 
 struct Inner {
     ticker: bool,
+    applications: Vec<Application>,
     engine: Mutex<Engine>,
     clock: Clock,
     faults: Mutex<Faults>,
@@ -79,11 +85,20 @@ impl Simulator {
         Self {
             inner: Arc::new(Inner {
                 ticker: config.ticker,
+                applications: config.applications,
                 engine: Mutex::new(engine),
                 clock: Clock::default(),
                 faults: Mutex::new(Faults::default()),
             }),
         }
+    }
+
+    pub(crate) fn accounts(&self) -> Vec<Account> {
+        self.engine().accounts().to_vec()
+    }
+
+    pub(crate) fn applications(&self) -> Vec<Application> {
+        self.inner.applications.clone()
     }
 
     pub fn limits(&self) -> Limits {
@@ -155,6 +170,18 @@ impl Simulator {
     }
 }
 
+/// Faults name v2 paths with `{id}` for the request id: `/v2/verify`, `/v2/verify/{id}`,
+/// `/v2/verify/{id}/next_workflow`.
+fn v2_fault_key(path: &str) -> String {
+    let rest = path.trim_end_matches('/').trim_start_matches("/v2/verify");
+    let mut parts = rest.trim_start_matches('/').splitn(2, '/');
+    match (parts.next(), parts.next()) {
+        (Some(""), _) | (None, _) => "/v2/verify".into(),
+        (Some(_), None) => "/v2/verify/{id}".into(),
+        (Some(_), Some(tail)) => format!("/v2/verify/{{id}}/{tail}"),
+    }
+}
+
 fn verify_op(path: &str) -> Option<Op> {
     Some(match path {
         "/verify/json" => Op::Start(StartKind::Standard),
@@ -175,6 +202,22 @@ async fn dispatch(State(sim): State<Simulator>, req: Request) -> Response {
     };
     if path.starts_with("/_sim/") {
         return hooks::handle(&sim, &parts.method, &path, &query, &body);
+    }
+    if path.starts_with("/v2/verify") {
+        let fault = sim.faults().take(&v2_fault_key(&path));
+        let response = match fault.as_ref() {
+            Some(f) if f.throttle => Some(crate::v2::throttled_response()),
+            Some(f) => fault_response(f),
+            None => None,
+        };
+        let response = response
+            .unwrap_or_else(|| v2::handle(&sim, &parts.method, &path, &parts.headers, &body));
+        if let Some(f) = &fault
+            && f.latency_ms > 0
+        {
+            tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
+        }
+        return response;
     }
     let Some(op) = verify_op(&path) else {
         return plain(StatusCode::NOT_FOUND, "Not Found");
@@ -287,7 +330,11 @@ fn fault_response(f: &Fault) -> Option<Response> {
     }
     if let Some(code) = f.http_status {
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return Some(plain(status, "<html><body>upstream error</body></html>"));
+        // With a body: that JSON at that status (a v2 problem, say); without: a gateway page.
+        return Some(match &f.body {
+            Some(body) => secure(crate::reply::sim_json(status, body.clone())),
+            None => plain(status, "<html><body>upstream error</body></html>"),
+        });
     }
     if f.malformed {
         let mut r = (StatusCode::OK, "{\"status\":\"0\",\"request_id\":\"ab").into_response();

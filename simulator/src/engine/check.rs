@@ -28,6 +28,11 @@ impl Engine {
         if !code.bytes().all(|b| b.is_ascii_digit()) {
             return error("3", "The code contains invalid characters");
         }
+        self.check_code(&account.api_key, id, code, now)
+    }
+
+    /// A code against a live verification of `api_key` (both faces).
+    pub(crate) fn check_code(&mut self, api_key: &str, id: &str, code: &str, now: i64) -> Reply {
         let id = id.to_string();
         self.catch_up_one(&id, now);
         let not_found = || {
@@ -41,7 +46,7 @@ impl Engine {
         let Some(v) = self.requests.get_mut(&id) else {
             return not_found();
         };
-        if v.api_key != account.api_key || v.state != State::InProgress {
+        if v.api_key != api_key || v.state != State::InProgress {
             return not_found();
         }
         let valid = !v.pin_expired(now) && v.pin == code;

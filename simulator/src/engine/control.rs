@@ -23,12 +23,17 @@ impl Engine {
         if cmd != "cancel" && cmd != "trigger_next_event" {
             return error("3", "Invalid parameter found: cmd");
         }
+        self.command(&account.api_key, id, cmd, now)
+    }
+
+    /// `cancel` or `trigger_next_event` on a live verification of `api_key` (both faces).
+    pub(crate) fn command(&mut self, api_key: &str, id: &str, cmd: &str, now: i64) -> Reply {
         let id = id.to_string();
         self.catch_up_one(&id, now);
         let Some(v) = self
             .requests
             .get(&id)
-            .filter(|v| v.api_key == account.api_key && v.state == State::InProgress)
+            .filter(|v| v.api_key == api_key && v.state == State::InProgress)
         else {
             return error(
                 "6",

@@ -8,6 +8,7 @@ mod control;
 pub mod rules;
 mod search;
 mod start;
+mod start_v2;
 pub mod verification;
 
 use std::collections::{BTreeSet, HashMap};
@@ -24,6 +25,7 @@ use crate::params::Params;
 use rules::message_text;
 pub use rules::{LOCALES, PRICE_SUCCESS, PSD2_LOCALES, Reply, error, standard_text, workflow};
 use search::search_record;
+pub use start_v2::{V2Start, V2Started, V2Step, V2View};
 pub use verification::{Account, Channel, Message, State};
 use verification::{Event, Plan, Purpose, Verification};
 
@@ -87,6 +89,10 @@ impl Engine {
             .find(|a| a.api_key == key && a.api_secret == secret)
             .cloned()
             .ok_or_else(|| error("4", "Invalid credentials were provided"))
+    }
+
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
     }
 
     pub fn limits(&self) -> Limits {
@@ -159,11 +165,12 @@ impl Engine {
             at,
         });
         let text = message_text(v, channel);
+        let to = v.to.get(v.events.len() - 1).unwrap_or(&v.number).clone();
         let msg = Message {
             seq,
             request_id: v.id.clone(),
             event_id,
-            to: v.number.clone(),
+            to,
             channel,
             sender_id: v.sender_id.clone(),
             text,
@@ -313,10 +320,12 @@ impl Engine {
             purpose: Purpose::Brand("Fixture".into()),
             sender_id: "VERIFY".into(),
             code_length: pin.len(),
-            sequence,
+            sequence: sequence.to_vec(),
+            to: Vec::new(),
             waits: waits.to_vec(),
             pin_expiry: 300,
             custom_pin: Some(pin.to_string()),
+            client_ref: None,
         };
         self.requests.insert(
             id.to_string(),
@@ -335,6 +344,7 @@ impl Engine {
         record["wrong_attempts"] = json!(v.wrong);
         record["pin_expiry"] = json!(v.pin_expiry);
         record["waits"] = json!(v.waits);
+        record["client_ref"] = json!(v.client_ref);
         Some(record)
     }
 }

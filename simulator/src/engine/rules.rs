@@ -125,7 +125,7 @@ pub(super) fn message_text(v: &Verification, channel: Channel) -> String {
         format!("{} seconds", v.pin_expiry)
     };
     match (&v.purpose, channel) {
-        (Purpose::Brand(brand), Channel::Sms) => {
+        (Purpose::Brand(brand), Channel::Sms | Channel::Whatsapp | Channel::Email) => {
             format!("{brand} code: {}. Valid for {validity}.", v.pin)
         }
         (Purpose::Brand(brand), Channel::Tts) => {

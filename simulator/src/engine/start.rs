@@ -152,10 +152,12 @@ impl Engine {
             purpose,
             sender_id,
             code_length,
-            sequence,
+            sequence: sequence.to_vec(),
+            to: Vec::new(),
             waits,
             pin_expiry,
             custom_pin,
+            client_ref: None,
         };
         let v = Verification::new(id.clone(), account.api_key.clone(), number, plan, pin, now);
         self.requests.insert(id.clone(), v);

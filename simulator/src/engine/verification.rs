@@ -6,7 +6,12 @@ use serde::Serialize;
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     Sms,
+    /// v1 calls a voice call "tts"; the v2 face says "voice".
     Tts,
+    /// v2 only.
+    Email,
+    /// v2 only.
+    Whatsapp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -72,10 +77,15 @@ pub(super) struct Verification {
     pub(super) purpose: Purpose,
     pub(super) sender_id: String,
     pub(super) code_length: usize,
-    pub(super) sequence: &'static [Channel],
+    pub(super) sequence: Vec<Channel>,
+    /// Where each step goes (v2: a number or an e-mail address per channel); empty for v1,
+    /// where every step goes to `number`.
+    pub(super) to: Vec<String>,
     pub(super) waits: Vec<i64>,
     pub(super) pin_expiry: i64,
     pub(super) custom_pin: Option<String>,
+    /// v2's `client_ref`, echoed in callbacks.
+    pub(super) client_ref: Option<String>,
     pub(super) pin: String,
     pub(super) pin_at: i64,
     pub(super) wrong: u32,
@@ -93,10 +103,12 @@ pub(super) struct Plan {
     pub(super) purpose: Purpose,
     pub(super) sender_id: String,
     pub(super) code_length: usize,
-    pub(super) sequence: &'static [Channel],
+    pub(super) sequence: Vec<Channel>,
+    pub(super) to: Vec<String>,
     pub(super) waits: Vec<i64>,
     pub(super) pin_expiry: i64,
     pub(super) custom_pin: Option<String>,
+    pub(super) client_ref: Option<String>,
 }
 
 impl Verification {
@@ -117,9 +129,11 @@ impl Verification {
             sender_id: plan.sender_id,
             code_length: plan.code_length,
             sequence: plan.sequence,
+            to: plan.to,
             waits: plan.waits,
             pin_expiry: plan.pin_expiry,
             custom_pin: plan.custom_pin,
+            client_ref: plan.client_ref,
             pin,
             pin_at: now,
             wrong: 0,

@@ -32,6 +32,7 @@ pub async fn start() -> Sim {
         ticker: true,
         // Verify's rate limits and search gap have their own tests (limits.rs).
         limits: Limits::OFF,
+        applications: Vec::new(),
     })
     .await
 }
