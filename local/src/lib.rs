@@ -58,6 +58,7 @@ pub async fn start(
                 ticker: true,
                 limits,
                 applications: Vec::new(),
+                callbacks: None,
             });
             config.base_url = format!("http://{local}");
             (Secrets::fixed(SIM_KEY, SIM_SECRET), Some(sim))

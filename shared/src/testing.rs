@@ -43,6 +43,7 @@ pub async fn env_with(config: Config) -> TestEnv {
         // a check, which Verify itself answers with 101 for a minute.
         limits: Limits::OFF,
         applications: Vec::new(),
+        callbacks: None,
     });
     let addr = sim
         .spawn(([127, 0, 0, 1], 0).into())

@@ -10,6 +10,7 @@ use crate::limits::Limits;
 use crate::params::Params;
 use crate::reply::sim_json;
 use crate::server::Simulator;
+use crate::v2::callbacks::CallbackTarget;
 
 pub(crate) fn handle(
     sim: &Simulator,
@@ -70,6 +71,16 @@ pub(crate) fn handle(
             Err(e) => sim_json(
                 StatusCode::BAD_REQUEST,
                 json!({ "error": format!("bad limits: {e}; e.g. {}", json!(Limits::OFF)) }),
+            ),
+        },
+        (Method::POST, "/_sim/callbacks") => match serde_json::from_slice::<CallbackTarget>(body) {
+            Ok(t) => {
+                sim.set_callbacks(Some(t.clone()));
+                sim_json(StatusCode::OK, json!({ "url": t.url }))
+            }
+            Err(e) => sim_json(
+                StatusCode::BAD_REQUEST,
+                json!({ "error": format!("send {{\"url\", \"signature_secret\"}}: {e}") }),
             ),
         },
         (Method::POST, "/_sim/requests") => {

@@ -19,3 +19,4 @@ pub use faults::Fault;
 pub use limits::Limits;
 pub use server::{SimConfig, Simulator};
 pub use v2::auth::Application;
+pub use v2::callbacks::CallbackTarget;

@@ -21,6 +21,7 @@ use crate::params::Params;
 use crate::reply::{plain, secure, verify_json};
 use crate::v2;
 use crate::v2::auth::Application;
+use crate::v2::callbacks::CallbackTarget;
 
 /// Largest request body accepted; the real gateway refused request lines over ~8 KB.
 const MAX_BODY: usize = 16 * 1024;
@@ -38,6 +39,8 @@ pub struct SimConfig {
     pub limits: Limits,
     /// Vonage applications whose RS256 JWTs the v2 face accepts.
     pub applications: Vec<Application>,
+    /// Where v2 summaries are posted, signed (also `POST /_sim/callbacks`).
+    pub callbacks: Option<CallbackTarget>,
 }
 
 impl Default for SimConfig {
@@ -52,6 +55,7 @@ impl Default for SimConfig {
             ticker: true,
             limits: Limits::REAL,
             applications: Vec::new(),
+            callbacks: None,
         }
     }
 }
@@ -65,6 +69,8 @@ pub struct Simulator {
 struct Inner {
     ticker: bool,
     applications: Vec<Application>,
+    callbacks: Mutex<Option<CallbackTarget>>,
+    sent: std::sync::atomic::AtomicU64,
     engine: Mutex<Engine>,
     clock: Clock,
     faults: Mutex<Faults>,
@@ -86,6 +92,8 @@ impl Simulator {
             inner: Arc::new(Inner {
                 ticker: config.ticker,
                 applications: config.applications,
+                callbacks: Mutex::new(config.callbacks),
+                sent: std::sync::atomic::AtomicU64::new(1),
                 engine: Mutex::new(engine),
                 clock: Clock::default(),
                 faults: Mutex::new(Faults::default()),
@@ -99,6 +107,35 @@ impl Simulator {
 
     pub(crate) fn applications(&self) -> Vec<Application> {
         self.inner.applications.clone()
+    }
+
+    pub fn set_callbacks(&self, target: Option<CallbackTarget>) {
+        *self
+            .inner
+            .callbacks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = target;
+    }
+
+    /// Posts the summaries of v2 verifications that finished (dropped when no URL is set).
+    pub(crate) fn deliver(&self) {
+        let summaries = self.engine().take_summaries();
+        let target = self
+            .inner
+            .callbacks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let Some(target) = target else {
+            return;
+        };
+        for (api_key, body) in summaries {
+            let seq = self
+                .inner
+                .sent
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            crate::v2::callbacks::send(&target, &api_key, &body, seq);
+        }
     }
 
     pub fn limits(&self) -> Limits {
@@ -134,6 +171,7 @@ impl Simulator {
     pub fn tick(&self) {
         let now = self.inner.clock.now_ms();
         self.engine().catch_up_all(now);
+        self.deliver();
     }
 
     /// Runs [`Simulator::tick`] every second in a background task.
@@ -212,6 +250,7 @@ async fn dispatch(State(sim): State<Simulator>, req: Request) -> Response {
         };
         let response = response
             .unwrap_or_else(|| v2::handle(&sim, &parts.method, &path, &parts.headers, &body));
+        sim.deliver();
         if let Some(f) = &fault
             && f.latency_ms > 0
         {

@@ -28,6 +28,7 @@ async fn sim() -> Sim {
             api_key: KEY.into(),
             public_key_pem: PUBLIC_PEM.into(),
         }],
+        callbacks: None,
     })
     .await
 }
@@ -379,5 +380,102 @@ async fn rate_limit_and_faults_on_v2_paths() {
     assert_eq!(
         (st, b["title"].as_str()),
         (StatusCode::PAYMENT_REQUIRED, Some("Low balance"))
+    );
+}
+
+/// A finished verification's summary is posted to the configured URL, signed HS256 with the
+/// signature secret over a hash of the exact body.
+#[tokio::test]
+async fn finished_verifications_post_a_signed_summary() {
+    use sha2::Digest;
+    let s = sim().await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, String)>();
+    let app = axum::Router::new().route(
+        "/events",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let tx = tx.clone();
+            async move {
+                let auth = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                let _ = tx.send((auth, body));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/events", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let r = s
+        .http
+        .post(format!("{}/_sim/callbacks", s.base))
+        .json(&json!({"url": url, "signature_secret": "sig-secret-0123456789"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body = json!({"brand": "Acme", "client_ref": "order-7", "workflow": [{"channel": "sms", "to": "447700900910"}]});
+    let (_, b) = start(&s, body).await;
+    let id = b["request_id"].as_str().unwrap().to_string();
+    let code = s.last_code(&id).await;
+    let (st, _) = call(
+        &s,
+        Method::POST,
+        &format!("/v2/verify/{id}"),
+        &basic(),
+        Some(json!({"code": code})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let (auth, raw) = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
+        .await
+        .expect("a callback within 5 s")
+        .expect("a callback");
+    let summary: Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(
+        (
+            summary["request_id"].as_str(),
+            summary["status"].as_str(),
+            summary["type"].as_str(),
+            summary["client_ref"].as_str()
+        ),
+        (
+            Some(id.as_str()),
+            Some("completed"),
+            Some("summary"),
+            Some("order-7")
+        )
+    );
+    assert_eq!(summary["workflow"][0]["channel"], "sms");
+    let token = auth.strip_prefix("Bearer ").expect("a bearer token");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.required_spec_claims = ["iat"].iter().map(|c| c.to_string()).collect();
+    validation.validate_exp = false;
+    let claims = jsonwebtoken::decode::<Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(b"sig-secret-0123456789"),
+        &validation,
+    )
+    .expect("signed with the signature secret")
+    .claims;
+    assert_eq!(claims["api_key"], KEY);
+    let hash: String = sha2::Sha256::digest(raw.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        claims["payload_hash"], hash,
+        "the hash covers the exact body"
+    );
+    assert!(
+        jsonwebtoken::decode::<Value>(
+            token,
+            &jsonwebtoken::DecodingKey::from_secret(b"another"),
+            &validation
+        )
+        .is_err(),
+        "another secret does not verify it"
     );
 }

@@ -43,6 +43,8 @@ pub struct Engine {
     next_message_seq: u64,
     limits: Limits,
     meter: Meter,
+    /// v2 summaries of finished verifications, waiting to be posted as callbacks.
+    summaries: Vec<(String, Value)>,
 }
 
 /// Which flavour of start request: a normal one or PSD2 (payee + amount).
@@ -69,6 +71,7 @@ impl Engine {
             next_message_seq: 1,
             limits: Limits::default(),
             meter: Meter::default(),
+            summaries: Vec::new(),
         }
     }
 
@@ -89,6 +92,11 @@ impl Engine {
             .find(|a| a.api_key == key && a.api_secret == secret)
             .cloned()
             .ok_or_else(|| error("4", "Invalid credentials were provided"))
+    }
+
+    /// The v2 summaries of verifications finished since the last call: (api_key, body).
+    pub fn take_summaries(&mut self) -> Vec<(String, Value)> {
+        std::mem::take(&mut self.summaries)
     }
 
     pub fn accounts(&self) -> &[Account] {
@@ -194,6 +202,10 @@ impl Engine {
         if let Some(v) = self.requests.get_mut(id) {
             v.state = state;
             v.finalized = Some(at);
+            if !v.to.is_empty() {
+                let summary = start_v2::summary(v);
+                self.summaries.push((v.api_key.clone(), summary));
+            }
             let key = (v.api_key.clone(), v.number.clone());
             if self.active_by_number.get(&key).map(String::as_str) == Some(id) {
                 self.active_by_number.remove(&key);

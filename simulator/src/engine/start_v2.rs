@@ -1,6 +1,8 @@
 //! Starting a verification through the v2 face: a workflow of channels, each with its own
 //! destination, one code for the whole workflow, `channel_timeout` between channels.
 
+use serde_json::{Value, json};
+
 use super::Engine;
 use super::verification::{Channel, Plan, Purpose, State, Verification};
 
@@ -95,4 +97,48 @@ impl Engine {
     pub fn admit_call(&mut self, api_key: &str, now: i64) -> bool {
         self.meter.admit(&self.limits, api_key, false, now)
     }
+}
+
+/// The v2 `summary` callback of a finished verification.
+pub(super) fn summary(v: &Verification) -> Value {
+    let iso = |ms: i64| crate::clock::format_utc(ms).replace(' ', "T") + ".000Z";
+    let status = match v.state {
+        State::Success => "completed",
+        State::Failed => "failed",
+        State::Expired => "expired",
+        State::Cancelled => "cancelled",
+        State::InProgress => "in_progress",
+    };
+    let workflow: Vec<Value> = v
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let last = i + 1 == v.events.len();
+            let step = match (last, v.state) {
+                (true, State::Success) => "completed",
+                (true, State::Failed) => "failed",
+                (true, State::Expired) => "expired",
+                _ => "unused",
+            };
+            json!({
+                "channel": crate::v2::channel_name(e.channel),
+                "initiated_at": iso(e.at),
+                "status": step,
+            })
+        })
+        .collect();
+    let mut body = json!({
+        "request_id": v.id,
+        "submitted_at": iso(v.submitted),
+        "status": status,
+        "type": "summary",
+        "channel_timeout": v.waits.first().copied().unwrap_or(0),
+        "workflow": workflow,
+        "finalized_at": v.finalized.map(iso),
+    });
+    if let Some(r) = &v.client_ref {
+        body["client_ref"] = json!(r);
+    }
+    body
 }

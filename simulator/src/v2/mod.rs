@@ -3,6 +3,7 @@
 //! their sources are in `docs/verify-v2.md`.
 
 pub mod auth;
+pub mod callbacks;
 mod problem;
 
 use axum::http::{HeaderMap, Method, StatusCode};

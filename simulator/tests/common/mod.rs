@@ -33,6 +33,7 @@ pub async fn start() -> Sim {
         // Verify's rate limits and search gap have their own tests (limits.rs).
         limits: Limits::OFF,
         applications: Vec::new(),
+        callbacks: None,
     })
     .await
 }
