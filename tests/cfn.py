@@ -30,7 +30,7 @@ def _tag(name):
     return construct
 
 
-for _name in ["Ref", "Sub", "GetAtt", "If", "Equals", "Not", "And", "Or", "Join", "Select", "Split", "FindInMap", "Base64", "GetAZs", "ImportValue", "Condition"]:
+for _name in ["Ref", "Sub", "GetAtt", "If", "Equals", "Not", "And", "Or", "Join", "Select", "Split", "FindInMap", "Base64", "GetAZs", "ImportValue", "Condition", "Contains"]:
     _CfnLoader.add_constructor(f"!{_name}", _tag(_name))
 
 

@@ -4,8 +4,10 @@ guard's table in DynamoDB (moto) and the simulator as upstream: request -> PIN f
 check, using the sample events in events/. Each function is its own process, as in Lambda: what
 /request records, /check finds only through DynamoDB."""
 
+import hashlib
 import json
 import subprocess
+import time
 
 import boto3
 import jwt
@@ -28,6 +30,8 @@ def ssm_params(moto):
     pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
     ssm.put_parameter(Name="/verify-proxy/token-key", Value=pem, Type="SecureString", Overwrite=True)
+    ssm.put_parameter(Name="/verify-proxy/signature-secret", Value="runtime-signature-secret",
+                      Type="SecureString", Overwrite=True)
     dynamodb = boto3.client("dynamodb", region_name="eu-west-1", endpoint_url=moto,
                             aws_access_key_id="testing", aws_secret_access_key="testing")
     # As template.yaml creates it.
@@ -57,6 +61,8 @@ def emulator(simulator, ssm_params, tmp_path):
         "VERIFY_BRAND=LambdaTest",
         "CALLER_AUTH=api-key",
         "TOKEN_KEY_PARAM=/verify-proxy/token-key",
+        # Read by the events function only (the others ignore it).
+        "VERIFY_SIGNATURE_SECRET_PARAM=/verify-proxy/signature-secret",
     ]) + "\n")
     port = free_port()
     p = Proc(["cargo", "lambda", "watch", "--release", "--ignore-changes", "-A", "127.0.0.1", "-P", str(port),
@@ -83,6 +89,19 @@ def invoke(port: int, function: str, event: dict, tmp_path) -> dict:
                           "-P", str(port), "--output-format", "json"], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
+
+
+def vonage_signature(body: str, secret: str) -> str:
+    """`Authorization` as Vonage signs a webhook: HS256 JWT with iat, jti and payload_hash."""
+    claims = {"iat": int(time.time()), "jti": "runtime-1", "api_key": "abcd1234",
+              "payload_hash": hashlib.sha256(body.encode()).hexdigest()}
+    return "Bearer " + jwt.encode(claims, secret, algorithm="HS256")
+
+
+def dynamodb_item(moto_url: str, rid: str) -> dict:
+    dynamodb = boto3.client("dynamodb", region_name="eu-west-1", endpoint_url=moto_url,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    return dynamodb.get_item(TableName="guard", Key={"pk": {"S": f"req:{rid}"}})["Item"]
 
 
 def test_request_then_check_through_the_runtime(emulator, tmp_path):
@@ -138,6 +157,22 @@ def test_request_then_check_through_the_runtime(emulator, tmp_path):
     assert json.loads(resp["body"])["status"] == "6"
     assert len(http("GET", f"{sim_base}/_sim/messages")[1]["messages"]) == before
 
+    # A status callback as Vonage signs it (HS256 over the body's SHA-256, pyjwt here): the
+    # events function checks it with the secret from SSM and records the outcome in DynamoDB
+    # (first report wins, so the check's success is not rewritten); forged ones are 401.
+    summary = json.dumps({"request_id": rid, "type": "summary", "status": "expired"})
+    event = json.loads((ROOT / "events" / "events-summary.json").read_text())
+    event["body"] = summary
+    event["headers"]["Authorization"] = vonage_signature(summary, "runtime-signature-secret")
+    resp = invoke(port, "events", event, tmp_path)
+    assert resp["statusCode"] == 200, resp
+    item = dynamodb_item(proc.moto, rid)
+    assert item["ro"]["S"] == "EXPIRED" and item["rv"]["BOOL"] is True
+    forged = dict(event, body=summary.replace("expired", "cancelled"))
+    assert invoke(port, "events", forged, tmp_path)["statusCode"] == 401
+    event["headers"]["Authorization"] = vonage_signature(summary, "not-the-secret")
+    assert invoke(port, "events", event, tmp_path)["statusCode"] == 401
+
     # The table holds digests: no number, no IP, no code.
     dynamodb = boto3.client("dynamodb", region_name="eu-west-1", endpoint_url=proc.moto,
                             aws_access_key_id="testing", aws_secret_access_key="testing")
@@ -153,3 +188,4 @@ def test_request_then_check_through_the_runtime(emulator, tmp_path):
     assert sum(d.get("Verified", 0) for d in docs) == 1
     assert sum(1 for d in docs if d.get("Rule") == "unauthorized") == 1
     assert "guard-key-for-the-runtime-test" not in log
+    assert "runtime-signature-secret" not in log

@@ -72,3 +72,40 @@ def test_cancel_and_resend_buttons(page_server, page):
     # After the second delivery Verify no longer allows a cancel.
     page.click("#cancel")
     expect(page.locator("#result")).to_contain_text("can't be cancelled now")
+
+
+@pytest.fixture
+def v2_page_server(built, tmp_path):
+    port = free_port()
+    p = Proc([str(built / "verify-proxy-local")],
+             env={"LISTEN": f"127.0.0.1:{port}", "SIM_SEED": "9", "VERIFY_API": "v2",
+                  "ALLOWED_CHANNELS": "sms,whatsapp", "VERIFY_WHATSAPP_FROM": "447700900000"},
+             name="local-page-v2", tmp_path=tmp_path)
+    wait_for_port(port, p.proc, log=p.log)
+    yield f"http://127.0.0.1:{port}", p
+    p.stop()
+
+
+def test_pick_a_channel_with_verify_v2(v2_page_server, page, tmp_path):
+    base, proc = v2_page_server
+    page.goto(base + "/")
+    picker = page.locator("#channel")
+    expect(picker).to_be_visible()
+    assert picker.locator("option").all_text_contents() == ["SMS", "WhatsApp"]
+    page.fill("#number", "+447700900557")
+    picker.select_option("whatsapp")
+    page.click("#send")
+    expect(page.locator("#result")).to_have_text("Code sent.")
+    _, outbox, _ = http("GET", f"{base}/_sim/messages?number=447700900557")
+    assert [m["channel"] for m in outbox["messages"]] == ["whatsapp"]
+    page.fill("#code", outbox["messages"][-1]["code"])
+    page.click("#verify")
+    expect(page.locator("#result")).to_have_text("Verified!")
+    page.screenshot(path=str(tmp_path / "v2-whatsapp.png"))
+    assert "Verify v2" in proc.output()
+
+
+def test_no_picker_when_the_deployment_offers_no_choice(page_server, page):
+    page.goto(page_server + "/")
+    expect(page.locator("#send")).to_be_visible()
+    expect(page.locator("#channel")).to_be_hidden()

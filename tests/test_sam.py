@@ -13,7 +13,7 @@ import pytest
 from cfn import deployed
 from harness import ROOT
 
-FUNCTIONS = ["Request", "Check", "Cancel", "Search", "Control", "Jwks"]
+FUNCTIONS = ["Request", "Check", "Cancel", "Search", "Control", "Jwks", "Events"]
 VERIFY_PATHS = ["/request", "/check", "/cancel", "/search", "/control"]
 
 
@@ -86,7 +86,7 @@ def test_wafs_rate_rule_is_scoped_to_post_request_and_logs_redact_credentials():
 
 def test_functions_log_only_to_their_own_groups_with_reserved_concurrency():
     r = deployed(AllowAllDestinations="true")
-    for role in ["FunctionRole", "JwksRole"]:
+    for role in ["FunctionRole", "JwksRole", "EventsRole"]:
         for policy in r[role]["Properties"]["Policies"]:
             for st in policy["PolicyDocument"]["Statement"]:
                 if any(a.startswith("logs:") for a in st["Action"] if isinstance(st["Action"], list)):
@@ -102,6 +102,31 @@ def test_functions_log_only_to_their_own_groups_with_reserved_concurrency():
     for field in ["$context.identity.sourceIp", "$context.requestId", "$context.resourcePath", "$context.status", "$context.responseLatency"]:
         assert field in fmt
     json.loads(fmt.replace("\n", ""))  # one JSON object per line
+
+
+def test_verify_api_v2_deploys_its_settings_and_the_signed_events_route():
+    v1 = deployed(AllowAllDestinations="true")
+    env1 = v1["RequestFunction"]["Properties"]["Environment"]["Variables"]
+    assert env1["VERIFY_API"] == "v1"
+    # v2-only settings are absent with v1 (the functions refuse them rather than ignore them).
+    assert not {"VERIFY_CHANNELS", "VERIFY_APPLICATION_ID", "VERIFY_CHANNEL_TIMEOUT"} & set(env1)
+    assert "VERIFY_SIGNATURE_SECRET_PARAM" not in v1["EventsFunction"]["Properties"]["Environment"]["Variables"]
+    v2 = deployed(AllowAllDestinations="true", VerifyApi="v2", Channels="whatsapp,sms",
+                  WhatsappFrom="447700900000", ApplicationId="0f4f3b6a-1d2c-4e5f-8a9b-0c1d2e3f4a5b")
+    env2 = v2["RequestFunction"]["Properties"]["Environment"]["Variables"]
+    assert (env2["VERIFY_API"], env2["VERIFY_CHANNELS"], env2["VERIFY_WHATSAPP_FROM"]) == ("v2", "whatsapp,sms", "447700900000")
+    assert env2["VERIFY_APPLICATION_ID"].startswith("0f4f3b6a")
+    assert env2["VERIFY_PRIVATE_KEY_PARAM"] == "/verify-proxy/private-key"
+    events_env = v2["EventsFunction"]["Properties"]["Environment"]["Variables"]
+    assert events_env["VERIFY_SIGNATURE_SECRET_PARAM"] == "/verify-proxy/signature-secret"
+    # /events carries no caller gate (Vonage has no API key of ours): the signature is its gate.
+    paths = v2["Api"]["Properties"]["Body"]["paths"]
+    assert "security" not in paths["/events"]["post"]
+    gated = deployed(AllowAllDestinations="true", VerifyApi="v2", CallerAuth="api-key")
+    assert "security" not in gated["Api"]["Properties"]["Body"]["paths"]["/events"]["post"]
+    # The events role reads no Vonage credentials.
+    resources = json.dumps(v2["EventsRole"]["Properties"]["Policies"])
+    assert "ApiSecretParameterName" not in resources and "PrivateKeyParameterName" not in resources
 
 
 def test_alarms_reach_the_topic_and_the_dashboard_shows_them():

@@ -1,5 +1,7 @@
-//! The local dev server: the five Lambda handlers on one loopback port, with the same routes
-//! as API Gateway, and the Verify simulator (or the real API) as upstream.
+//! The local dev server: the Lambda handlers on one loopback port, with the same routes as
+//! API Gateway, and the Verify simulator (or the real API) as upstream. With `VERIFY_API=v2`
+//! the simulator's v2 face is the upstream and its signed status callbacks come back to
+//! `/events`, as Vonage's would.
 
 use std::net::SocketAddr;
 
@@ -11,10 +13,11 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, any, get};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
 use lambda_http::request::RequestContext;
+use shared::config::VerifyApi;
 use shared::jwks::Jwks;
 use shared::{Config, Deps, Endpoint, Secrets};
 pub use verify_sim::Limits;
-use verify_sim::{Account, SimConfig, Simulator};
+use verify_sim::{Account, CallbackTarget, SimConfig, Simulator};
 
 /// The credentials the embedded simulator accepts (they never leave this machine).
 pub const SIM_KEY: &str = "local-key";
@@ -27,7 +30,7 @@ pub enum Upstream {
     /// The embedded simulator, served on the same port under `/verify/*` and `/_sim/*`.
     Simulator { seed: Option<u64>, limits: Limits },
     /// A real Verify API with these credentials (base URL from the config).
-    Real { api_key: String, api_secret: String },
+    Real(Secrets),
 }
 
 pub struct Running {
@@ -46,6 +49,9 @@ pub async fn start(
 ) -> Result<Running, Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
+    let v2 = config.verify_api == VerifyApi::V2;
+    // The simulator signs its callbacks with this; /events checks them with it.
+    let callback_secret = random_secret();
     let (secrets, simulator) = match upstream {
         Upstream::Simulator { seed, limits } => {
             let sim = Simulator::new(SimConfig {
@@ -58,21 +64,27 @@ pub async fn start(
                 ticker: true,
                 limits,
                 applications: Vec::new(),
-                callbacks: None,
+                callbacks: v2.then(|| CallbackTarget {
+                    url: format!("http://{local}/events"),
+                    signature_secret: callback_secret.clone(),
+                }),
             });
             config.base_url = format!("http://{local}");
             (Secrets::fixed(SIM_KEY, SIM_SECRET), Some(sim))
         }
-        Upstream::Real {
-            api_key,
-            api_secret,
-        } => (Secrets::fixed(api_key, api_secret), None),
+        Upstream::Real(secrets) => (secrets, None),
     };
     let base_url = config.base_url.clone();
+    let settings = settings(&config);
     let mut deps = Deps::new(config, secrets)?;
     if let Some(pem) = token_pem {
         deps = deps.with_token_pem(pem)?;
     }
+    deps.signature_secret = match (&simulator, std::env::var("VERIFY_SIGNATURE_SECRET")) {
+        (Some(_), _) => Some(callback_secret),
+        (None, Ok(secret)) if !secret.is_empty() => Some(secret),
+        _ => None,
+    };
     let jwks = std::sync::Arc::new(deps.token.as_ref().map(Jwks::new));
     if let Some(sim) = &simulator {
         // One clock for the upstream and the limits: /_sim/clock/advance moves both.
@@ -82,28 +94,44 @@ pub async fn start(
         deps.guard = guard;
     }
     let deps = std::sync::Arc::new(deps);
-    let mut app = Router::new()
-        .route("/", get(|| async { Html(PAGE) }))
-        .route(
-            "/openapi.yaml",
-            get(|| async { ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI) }),
-        )
-        .route("/request", route::<request::Start>())
-        .route("/check", route::<check::Check>())
-        .route("/cancel", route::<cancel::Cancel>())
-        .route("/search", route::<search::Search>())
-        .route("/control", route::<control::Control>())
-        .route(
-            "/.well-known/jwks.json",
-            any(move |req: Request| async move { keys(&jwks, req).await }),
-        )
-        .with_state(deps);
+    let mut app =
+        Router::new()
+            .route("/", get(|| async { Html(PAGE) }))
+            .route(
+                "/openapi.yaml",
+                get(|| async { ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI) }),
+            )
+            .route("/request", route::<request::Start>())
+            .route("/check", route::<check::Check>())
+            .route("/cancel", route::<cancel::Cancel>())
+            .route("/search", route::<search::Search>())
+            .route("/control", route::<control::Control>())
+            .route(
+                "/events",
+                any(|State(deps): State<SharedDeps>, req: Request| async move {
+                    events(&deps, req).await
+                }),
+            )
+            .route(
+                "/settings.json",
+                get(
+                    move || async move { ([(header::CONTENT_TYPE, "application/json")], settings) },
+                ),
+            )
+            .route(
+                "/.well-known/jwks.json",
+                any(move |req: Request| async move { keys(&jwks, req).await }),
+            )
+            .with_state(deps);
     if let Some(sim) = &simulator {
         // Only the simulator's own paths go to it (Verify's `/verify/*`, the `/_sim/*` hooks);
         // anything else is our JSON 404 like every other answer of ours.
         app = app
             .route_service("/verify/{*rest}", sim.router().into_service::<AxumBody>())
             .route_service("/_sim/{*rest}", sim.router().into_service::<AxumBody>());
+        if v2 {
+            app = app.route_service("/v2/{*rest}", sim.router().into_service::<AxumBody>());
+        }
         sim.spawn_ticker();
     }
     let app = app.fallback(|| async {
@@ -152,6 +180,40 @@ async fn keys(jwks: &Option<Jwks>, req: Request) -> Response {
     let (parts, _) = req.into_parts();
     let req = lambda_http::http::Request::from_parts(parts, lambda_http::Body::Empty);
     let (parts, body) = jwks.serve(&req).into_parts();
+    Response::from_parts(parts, AxumBody::from(body.as_ref().to_vec()))
+}
+
+/// What the try-it page needs to know: the upstream API and the channels a caller may pick.
+fn settings(config: &Config) -> String {
+    let names = |cs: &[shared::verify::v2::Channel]| -> Vec<&'static str> {
+        cs.iter().map(|c| c.as_str()).collect()
+    };
+    let v2 = config.verify_api == VerifyApi::V2;
+    serde_json::json!({
+        "verify_api": if v2 { "v2" } else { "v1" },
+        "channels": if v2 { names(&config.v2.channels) } else { vec!["sms", "voice"] },
+        "allowed_channels": if v2 { names(&config.v2.allowed) } else { Vec::new() },
+    })
+    .to_string()
+}
+
+/// 32 random bytes as hex: the callbacks' signature secret for this run.
+fn random_secret() -> String {
+    shared::deps::random_key()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// v2 status callbacks, as the events function receives them.
+async fn events(deps: &Deps, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let req =
+        lambda_http::http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
+    let (parts, body) = shared::events::serve(req, deps).await.into_parts();
     Response::from_parts(parts, AxumBody::from(body.as_ref().to_vec()))
 }
 

@@ -1,5 +1,6 @@
 //! `cargo run -p local`: the whole proxy on http://127.0.0.1:3000 with no AWS, Docker or
-//! Vonage account. Set VERIFY_API_KEY/VERIFY_API_SECRET to use an external Verify API instead
+//! Vonage account (`VERIFY_API=v2` for Verify v2). Set VERIFY_API_KEY/VERIFY_API_SECRET (or,
+//! for v2, VERIFY_APPLICATION_ID/VERIFY_PRIVATE_KEY) to use an external Verify API instead
 //! (Vonage's unless VERIFY_BASE_URL names another).
 
 use std::net::SocketAddr;
@@ -23,19 +24,41 @@ async fn main() {
         Ok(c) => c,
         Err(e) => return fail(&e.to_string()),
     };
-    let upstream = match (env("VERIFY_API_KEY"), env("VERIFY_API_SECRET")) {
-        (Some(api_key), Some(api_secret)) => Upstream::Real {
-            api_key,
-            api_secret,
-        },
-        _ => Upstream::Simulator {
+    let api = match config.verify_api {
+        shared::config::VerifyApi::V1 => "Verify v1".to_string(),
+        shared::config::VerifyApi::V2 => format!(
+            "Verify v2, channels {}",
+            config
+                .v2
+                .channels
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(" > ")
+        ),
+    };
+    // Any Vonage credentials in the environment mean an external Verify API.
+    let external = [
+        "VERIFY_API_KEY",
+        "VERIFY_APPLICATION_ID",
+        "VERIFY_API_KEY_PARAM",
+    ]
+    .iter()
+    .any(|n| env(n).is_some());
+    let upstream = if external {
+        match shared::Secrets::from_env().await {
+            Ok(secrets) => Upstream::Real(secrets),
+            Err(e) => return fail(&e.to_string()),
+        }
+    } else {
+        Upstream::Simulator {
             seed: env("SIM_SEED").and_then(|s| s.parse().ok()),
             limits: match env("SIM_LIMITS").as_deref() {
                 None | Some("real") => Limits::REAL,
                 Some("off") => Limits::OFF,
                 Some(other) => return fail(&format!("SIM_LIMITS: {other:?} is not real or off")),
             },
-        },
+        }
     };
     let token_pem = match token_key(env("TOKEN_PRIVATE_KEY"), env("LOCAL_STATE_DIR")) {
         Ok(pem) => pem,
@@ -49,12 +72,18 @@ async fn main() {
     println!("verify-proxy local server on {base}");
     println!("  try it:    open {base}/ in a browser");
     println!("  endpoints: POST {base}/request | /check | /cancel | /search | /control");
+    println!("  api:       {api}");
     println!(
         "  tokens:    GET  {base}/.well-known/jwks.json   (verifies /check's verification_token)"
     );
     match running.simulator {
         Some(sim) => {
             println!("  upstream:  embedded Verify simulator (no SMS leaves this machine)");
+            if api.starts_with("Verify v2") {
+                println!(
+                    "  events:    the simulator's signed status callbacks go to {base}/events"
+                );
+            }
             println!("  outbox:    {base}/_sim/messages   (PINs \"sent\" by the simulator)");
             let l = sim.limits();
             if l == Limits::OFF {

@@ -58,13 +58,15 @@ async fn every_event_file_gives_its_expected_status() {
         let auth = spec["caller_auth"].as_str().map_or(AuthMode::None, |m| {
             AuthMode::parse(m).expect("a CALLER_AUTH mode")
         });
-        let t = with_fixture(&manifest["fixture"], auth).await;
+        let mut t = with_fixture(&manifest["fixture"], auth).await;
+        t.deps.signature_secret = Some("sample-signature-secret".into());
         let resp = match spec["function"].as_str().unwrap() {
             "request" => shared::serve::<request::Start>(req, &t.deps).await,
             "check" => shared::serve::<check::Check>(req, &t.deps).await,
             "cancel" => shared::serve::<cancel::Cancel>(req, &t.deps).await,
             "search" => shared::serve::<search::Search>(req, &t.deps).await,
             "control" => shared::serve::<control::Control>(req, &t.deps).await,
+            "events" => shared::events::serve(req, &t.deps).await,
             "jwks" => Jwks::new(t.deps.token.as_ref().expect("a token key")).serve(&req),
             other => panic!("{name}: unknown function {other}"),
         };

@@ -7,6 +7,7 @@ use thiserror::Error;
 
 use crate::guard::Policy;
 use crate::verify::TestNumbers;
+use crate::verify::v2::{Workflow, workflow};
 
 /// Real Verify by default; the local server and tests point this at the simulator.
 pub const DEFAULT_BASE_URL: &str = "https://api.nexmo.com";
@@ -21,6 +22,16 @@ pub const OPTIONS: &[&str] = &[
     "workflow_id",
     "lg",
 ];
+
+/// Which Verify API this deployment calls (`VERIFY_API`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyApi {
+    V1,
+    V2,
+}
+
+/// Options that exist only in v1 (v2 has a channel workflow instead).
+pub const V1_ONLY_OPTIONS: &[&str] = &["pin_expiry", "next_event_wait", "workflow_id"];
 
 /// Who may call (`CALLER_AUTH`). `api-key` and `iam` are enforced by API Gateway; the function
 /// also refuses a request whose context shows no such caller (a route deployed without them).
@@ -78,6 +89,10 @@ pub struct TokenConfig {
 
 #[derive(Debug, Clone)]
 pub struct Config {
+    pub verify_api: VerifyApi,
+    /// v2's workflow (`VERIFY_CHANNELS`, `ALLOWED_CHANNELS`, `VERIFY_CHANNEL_TIMEOUT`,
+    /// `VERIFY_CODE_LENGTH`, `VERIFY_LOCALE`, `VERIFY_WHATSAPP_FROM`); unused with v1.
+    pub v2: Workflow,
     pub base_url: String,
     pub brand: String,
     pub sender_id: Option<String>,
@@ -129,6 +144,8 @@ pub enum ConfigError {
 impl Default for Config {
     fn default() -> Self {
         Self {
+            verify_api: VerifyApi::V1,
+            v2: Workflow::default(),
             base_url: DEFAULT_BASE_URL.into(),
             brand: "verify-proxy".into(),
             sender_id: None,
@@ -218,16 +235,54 @@ impl Config {
                 "Verify's workflows are 1 to 7",
             ));
         }
+        let verify_api = match get("VERIFY_API").as_deref() {
+            None | Some("v1") => VerifyApi::V1,
+            Some("v2") => VerifyApi::V2,
+            Some(_) => return Err(invalid("VERIFY_API", "use v1 or v2")),
+        };
         let code_length = get("VERIFY_CODE_LENGTH");
-        if code_length
-            .as_deref()
-            .is_some_and(|c| !matches!(c, "4" | "6"))
+        if verify_api == VerifyApi::V1
+            && code_length
+                .as_deref()
+                .is_some_and(|c| !matches!(c, "4" | "6"))
         {
             return Err(invalid(
                 "VERIFY_CODE_LENGTH",
                 "Verify sends codes of 4 or 6 digits",
             ));
         }
+        let v2 = match verify_api {
+            VerifyApi::V1 => {
+                if let Some(name) = V2_ONLY.iter().find(|n| get(n).is_some()) {
+                    return Err(invalid(name, "only with VERIFY_API=v2"));
+                }
+                Workflow::default()
+            }
+            VerifyApi::V2 => {
+                if workflow_id.is_some() {
+                    return Err(invalid(
+                        "VERIFY_WORKFLOW_ID",
+                        "v1 only: with v2 set VERIFY_CHANNELS",
+                    ));
+                }
+                if let Some(o) = allowed_options
+                    .iter()
+                    .find(|o| V1_ONLY_OPTIONS.contains(&o.as_str()))
+                {
+                    return Err(invalid(
+                        "ALLOWED_OPTIONS",
+                        &format!("{o} is v1 only: v2 takes code_length and lg"),
+                    ));
+                }
+                if brand.chars().count() > workflow::MAX_BRAND {
+                    return Err(invalid(
+                        "VERIFY_BRAND",
+                        "v2 brands are at most 16 characters",
+                    ));
+                }
+                v2_workflow(&get, code_length.as_deref())?
+            }
+        };
         let max_body_bytes = match get("MAX_BODY_BYTES") {
             None => d.max_body_bytes,
             Some(v) => v
@@ -261,6 +316,8 @@ impl Config {
             Some(_) => return Err(invalid("METRICS", "use emf or off")),
         };
         Ok(Self {
+            verify_api,
+            v2,
             base_url: get("VERIFY_BASE_URL")
                 .unwrap_or(d.base_url)
                 .trim_end_matches('/')
@@ -276,7 +333,8 @@ impl Config {
                 Some(_) => return Err(invalid("UNEXPECTED_OPTIONS", "use refuse or ignore")),
             },
             workflow_id,
-            code_length,
+            // v2 takes its length in the workflow.
+            code_length: code_length.filter(|_| verify_api == VerifyApi::V1),
             max_body_bytes,
             // Browsers send an origin without a trailing slash.
             cors_origin: get("CORS_ALLOW_ORIGIN")
@@ -314,6 +372,93 @@ impl Config {
     pub fn option_allowed(&self, name: &str) -> bool {
         self.allowed_options.iter().any(|o| o == name)
     }
+
+    /// The longest code callers may send to `/check`.
+    pub fn max_code_length(&self) -> usize {
+        match self.verify_api {
+            VerifyApi::V1 => crate::verify::values::V1_MAX_CODE,
+            VerifyApi::V2 => crate::verify::values::V2_MAX_CODE,
+        }
+    }
+}
+
+/// Settings that mean something only with v2: refused with v1 rather than silently unused.
+const V2_ONLY: &[&str] = &[
+    "VERIFY_CHANNELS",
+    "ALLOWED_CHANNELS",
+    "VERIFY_CHANNEL_TIMEOUT",
+    "VERIFY_LOCALE",
+    "VERIFY_WHATSAPP_FROM",
+];
+
+/// v2's workflow from `VERIFY_CHANNELS` and friends, checked against v2's limits.
+fn v2_workflow(
+    get: &impl Fn(&str) -> Option<String>,
+    code_length: Option<&str>,
+) -> Result<Workflow, ConfigError> {
+    let d = Workflow::default();
+    let channels = match get("VERIFY_CHANNELS") {
+        None => d.channels,
+        Some(v) => Workflow::parse_channels(&v).map_err(|r| invalid("VERIFY_CHANNELS", &r))?,
+    };
+    if channels.is_empty() || channels.len() > workflow::MAX_STEPS {
+        return Err(invalid("VERIFY_CHANNELS", "1 to 3 channels"));
+    }
+    let allowed = match get("ALLOWED_CHANNELS") {
+        None => Vec::new(),
+        Some(v) => Workflow::parse_channels(&v).map_err(|r| invalid("ALLOWED_CHANNELS", &r))?,
+    };
+    let channel_timeout = match get("VERIFY_CHANNEL_TIMEOUT") {
+        None => d.channel_timeout,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|t| workflow::TIMEOUT_RANGE.contains(t))
+            .ok_or_else(|| invalid("VERIFY_CHANNEL_TIMEOUT", "15 to 900 seconds"))?,
+    };
+    let code_length = match code_length {
+        None => d.code_length,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| workflow::CODE_LENGTHS.contains(n))
+            .ok_or_else(|| invalid("VERIFY_CODE_LENGTH", "v2 sends codes of 4 to 10 digits"))?,
+    };
+    let locale = get("VERIFY_LOCALE");
+    if locale
+        .as_deref()
+        .is_some_and(|l| !crate::verify::v2::workflow::locale_ok(l))
+    {
+        return Err(invalid("VERIFY_LOCALE", "a language such as en-gb"));
+    }
+    let whatsapp_from = get("VERIFY_WHATSAPP_FROM");
+    let uses_whatsapp = channels
+        .iter()
+        .chain(&allowed)
+        .any(|c| *c == crate::verify::v2::Channel::Whatsapp);
+    match &whatsapp_from {
+        None if uses_whatsapp => {
+            return Err(invalid(
+                "VERIFY_WHATSAPP_FROM",
+                "the whatsapp channel needs your WhatsApp Business number",
+            ));
+        }
+        Some(f) if !(7..=15).contains(&f.len()) || !f.bytes().all(|b| b.is_ascii_digit()) => {
+            return Err(invalid(
+                "VERIFY_WHATSAPP_FROM",
+                "an E.164 number, digits only",
+            ));
+        }
+        _ => {}
+    }
+    Ok(Workflow {
+        channels,
+        allowed,
+        channel_timeout,
+        code_length,
+        locale,
+        whatsapp_from,
+    })
 }
 
 /// `APP_CHECK_PROJECT_NUMBER` gives Firebase's issuer and audience; `APP_CHECK_JWKS_URL`,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use crate::caller::{CallerAuth, TokenSigner};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, VerifyApi};
 use crate::error::SecretsError;
 use crate::guard::dynamo::DynamoStore;
 use crate::guard::memory::MemoryStore;
@@ -21,6 +21,8 @@ pub struct Deps {
     pub auth: CallerAuth,
     /// Signs `verification_token`s; `None`: `/check` answers without one.
     pub token: Option<TokenSigner>,
+    /// Vonage's signature secret, which signs v2 status callbacks (`/events` only).
+    pub signature_secret: Option<String>,
 }
 
 #[derive(Debug, Error)]
@@ -51,7 +53,17 @@ impl Deps {
 
     /// With this guard and no token key (see [`Deps::with_token_pem`]).
     pub fn with_guard(config: Config, secrets: Secrets, guard: Guard) -> Result<Self, InitError> {
-        let client = VerifyClient::new(&config.base_url, config.timeout)?;
+        let client = match config.verify_api {
+            VerifyApi::V1 => VerifyClient::v1(&config.base_url, config.timeout)?,
+            VerifyApi::V2 => VerifyClient::v2(&config.base_url, config.timeout, config.v2.clone())?,
+        };
+        if config.verify_api == VerifyApi::V1 && secrets.is_application() {
+            return Err(InitError::Config(ConfigError::Invalid {
+                name: "VERIFY_APPLICATION_ID",
+                reason: "application JWTs are v2 only: set VERIFY_API=v2, or use a key and secret"
+                    .into(),
+            }));
+        }
         let auth = CallerAuth::new(&config)?;
         Ok(Self {
             config,
@@ -60,6 +72,7 @@ impl Deps {
             guard,
             auth,
             token: None,
+            signature_secret: None,
         })
     }
 
@@ -121,7 +134,14 @@ impl Deps {
                 )
             }
         };
-        let deps = Self::with_guard(config, secrets, guard)?;
+        let mut deps = Self::with_guard(config, secrets, guard)?;
+        deps.signature_secret = match (
+            var("VERIFY_SIGNATURE_SECRET_PARAM"),
+            var("VERIFY_SIGNATURE_SECRET"),
+        ) {
+            (Some(name), _) => Some(ssm_value(&ssm, &name).await?),
+            (None, secret) => secret,
+        };
         match token_pem {
             Some(pem) => deps.with_token_pem(&pem),
             // A generated key would differ per instance: no tokens rather than unverifiable ones.
@@ -191,7 +211,7 @@ async fn ssm_value(client: &aws_sdk_ssm::Client, name: &str) -> Result<String, I
 }
 
 /// 32 random bytes from the OS: digests are only comparable within this process.
-fn random_key() -> Vec<u8> {
+pub fn random_key() -> Vec<u8> {
     use rand::{RngCore, SeedableRng};
     let mut key = vec![0u8; 32];
     rand::rngs::StdRng::from_os_rng().fill_bytes(&mut key);

@@ -19,13 +19,22 @@ pub enum UpstreamError {
     /// A search answer about a request the caller did not ask for: never passed on.
     #[error("Verify answered a search with a record for another request")]
     Foreign,
+    /// The configured credentials cannot be used for this call (an unusable private key, or
+    /// application credentials for v1).
+    /// The reason is logged where it happens; callers read only that we are misconfigured.
+    #[error("The verification service is misconfigured.")]
+    Credentials(String),
+    /// What the configured upstream cannot answer (e.g. a v2 search with no outcome known);
+    /// the text is the caller's.
+    #[error("{0}")]
+    NotOffered(&'static str),
 }
 
 /// Loading the Vonage credentials failed (the cause is for the log, never for the caller).
 #[derive(Debug, Error)]
 pub enum SecretsError {
     #[error(
-        "no credentials configured: set VERIFY_API_KEY_PARAM/VERIFY_API_SECRET_PARAM (SSM) or VERIFY_API_KEY/VERIFY_API_SECRET"
+        "no credentials configured: set VERIFY_API_KEY_PARAM/VERIFY_API_SECRET_PARAM (SSM) or VERIFY_API_KEY/VERIFY_API_SECRET, or for v2 VERIFY_APPLICATION_ID with VERIFY_PRIVATE_KEY_PARAM (SSM) or VERIFY_PRIVATE_KEY"
     )]
     NotConfigured,
     #[error("SSM parameters not found: {0}")]

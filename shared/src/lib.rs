@@ -3,7 +3,7 @@
 //! Import rule (nothing imports upward; no loops between modules or folders):
 //!
 //! ```text
-//! error, log  <-  verify/  <-  guard/  <-  config  <-  caller/  <-  deps, metrics  <-  endpoint, jwks
+//! error, log  <-  verify/  <-  guard/  <-  config  <-  caller/  <-  deps, metrics  <-  endpoint, events, jwks
 //! ```
 //!
 //! - `error`: every failure; `log`: JSON logging and masking.
@@ -12,14 +12,15 @@
 //! - `config`: this deployment's settings.
 //! - `caller/`: our side of the wire (fields, policy, the one status table, responses).
 //! - `deps`: what a function needs, built once; `metrics`: CloudWatch EMF lines.
-//! - `endpoint`: the pipeline each function runs (`Endpoint` + `serve`); `jwks`: the token
-//!   keys' endpoint.
+//! - `endpoint`: the pipeline each function runs (`Endpoint` + `serve`); `events`: v2's signed
+//!   status callbacks; `jwks`: the token keys' endpoint.
 
 pub mod caller;
 pub mod config;
 pub mod deps;
 pub mod endpoint;
 pub mod error;
+pub mod events;
 pub mod guard;
 pub mod jwks;
 pub mod log;

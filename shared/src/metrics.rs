@@ -23,6 +23,8 @@ pub struct Facts<'a> {
     /// A message went out (a start, or `trigger_next_event`; test numbers send none).
     pub delivered: bool,
     pub store_errors: u64,
+    /// A v2 status event recorded how a verification ended (`SUCCESS`, `EXPIRED`, ...).
+    pub outcome: Option<&'a str>,
 }
 
 const COUNT: &str = "Count";
@@ -78,6 +80,10 @@ pub fn document(namespace: &str, f: &Facts<'_>, timestamp_ms: i64) -> Option<Val
     }
     if !outcomes.is_empty() {
         doc.add(by_code, &outcomes);
+    }
+    if let Some(o) = f.outcome {
+        doc.root.insert("Outcome".into(), json!(o));
+        doc.add(&[&[], &["Outcome"]], &[("Finished", COUNT, 1.0)]);
     }
     if let Some(rule) = f.error.and_then(refusal_rule) {
         doc.root.insert("Rule".into(), json!(rule));

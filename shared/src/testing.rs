@@ -6,7 +6,7 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 pub use verify_sim::Limits;
-use verify_sim::{Account, SimConfig, Simulator};
+use verify_sim::{Account, Application, SimConfig, Simulator};
 
 use crate::guard::memory::MemoryStore;
 use crate::guard::{AnyStore, FakeClock, Guard, Hasher};
@@ -15,6 +15,12 @@ use crate::{Config, Deps, Secrets};
 
 pub const KEY: &str = "testkey1";
 pub const SECRET: &str = "test-secret-value";
+/// A Vonage application the simulator knows, with a throwaway key pair made for tests.
+pub const APP_ID: &str = "0f4f3b6a-1d2c-4e5f-8a9b-0c1d2e3f4a5b";
+pub const APP_PRIVATE_PEM: &str =
+    include_str!("../../simulator/tests/fixtures/test-only-app-private.pem");
+const APP_PUBLIC_PEM: &str =
+    include_str!("../../simulator/tests/fixtures/test-only-app-public.pem");
 
 pub struct TestEnv {
     pub sim: Simulator,
@@ -31,6 +37,28 @@ pub async fn env() -> TestEnv {
 
 /// A simulator plus `Deps` using `config` (its base URL is replaced by the simulator's).
 pub async fn env_with(config: Config) -> TestEnv {
+    env_with_secrets(config, Secrets::fixed(KEY, SECRET)).await
+}
+
+/// The same over Verify v2 (Basic auth with the key and secret).
+pub async fn env_v2(config: Config) -> TestEnv {
+    env_with(Config {
+        verify_api: crate::config::VerifyApi::V2,
+        ..config
+    })
+    .await
+}
+
+/// Over Verify v2 with application JWTs (the simulator knows [`APP_ID`]'s public key).
+pub async fn env_v2_app(config: Config) -> TestEnv {
+    let config = Config {
+        verify_api: crate::config::VerifyApi::V2,
+        ..config
+    };
+    env_with_secrets(config, Secrets::application(APP_ID, APP_PRIVATE_PEM)).await
+}
+
+pub async fn env_with_secrets(config: Config, secrets: Secrets) -> TestEnv {
     let sim = Simulator::new(SimConfig {
         accounts: vec![Account {
             api_key: KEY.into(),
@@ -42,7 +70,11 @@ pub async fn env_with(config: Config) -> TestEnv {
         // Off unless a test turns them on (`sim.set_limits`): most tests search right after
         // a check, which Verify itself answers with 101 for a minute.
         limits: Limits::OFF,
-        applications: Vec::new(),
+        applications: vec![Application {
+            id: APP_ID.into(),
+            api_key: KEY.into(),
+            public_key_pem: APP_PUBLIC_PEM.into(),
+        }],
         callbacks: None,
     });
     let addr = sim
@@ -63,7 +95,7 @@ pub async fn env_with(config: Config) -> TestEnv {
             base_url: base.clone(),
             ..config
         },
-        Secrets::fixed(KEY, SECRET),
+        secrets,
         guard,
     )
     .and_then(Deps::with_generated_token)

@@ -14,7 +14,7 @@ fn layer(top: &str) -> Option<u8> {
         "config" => 3,
         "caller" => 4,
         "deps" | "metrics" => 5,
-        "endpoint" | "jwks" => 6,
+        "endpoint" | "events" | "jwks" => 6,
         "testing" => 7,
         _ => return None,
     })

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use aws_sdk_ssm::config::{BehaviorVersion, Credentials as AwsCredentials, Region};
 use aws_sdk_ssm::types::ParameterType;
-use shared::Secrets;
 use shared::error::SecretsError;
+use shared::{Credentials, Secrets};
 
 mod common;
 
@@ -36,6 +36,41 @@ async fn put(c: &aws_sdk_ssm::Client, name: &str, value: &str, kind: ParameterTy
         .expect("put_parameter");
 }
 
+/// (api_key, api_secret) of key-and-secret credentials.
+fn key_pair(c: Credentials) -> (String, String) {
+    match c {
+        Credentials::Key {
+            api_key,
+            api_secret,
+        } => (api_key, api_secret),
+        other => panic!("expected a key and secret, got {other:?}"),
+    }
+}
+
+async fn secret_of(s: &Secrets) -> String {
+    key_pair(s.get().await.unwrap()).1
+}
+
+#[tokio::test]
+async fn loads_an_application_private_key_for_v2() {
+    let m = moto();
+    let c = client(&m.url);
+    let pem = "-----BEGIN PRIVATE KEY-----\nMIIE...\n-----END PRIVATE KEY-----\n";
+    put(&c, "/vp/app-key", pem, ParameterType::SecureString).await;
+    let secrets = Secrets::ssm_application(c, "app-id-1".into(), "/vp/app-key".into(), None);
+    assert!(secrets.is_application());
+    match secrets.get().await.unwrap() {
+        Credentials::App {
+            application_id,
+            private_key_pem,
+        } => assert_eq!(
+            (application_id.as_str(), private_key_pem.as_str()),
+            ("app-id-1", pem)
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn loads_secure_string_and_caches_for_the_instance() {
     let m = moto();
@@ -43,12 +78,12 @@ async fn loads_secure_string_and_caches_for_the_instance() {
     put(&c, "/vp/key", "abcd1234", ParameterType::String).await;
     put(&c, "/vp/secret", "s3cr3t-one", ParameterType::SecureString).await;
     let secrets = Secrets::ssm(c.clone(), "/vp/key".into(), "/vp/secret".into(), None);
-    let creds = secrets.get().await.unwrap();
-    assert_eq!(creds.api_key, "abcd1234");
-    assert_eq!(creds.api_secret, "s3cr3t-one", "decrypted");
+    let (api_key, api_secret) = key_pair(secrets.get().await.unwrap());
+    assert_eq!(api_key, "abcd1234");
+    assert_eq!(api_secret, "s3cr3t-one", "decrypted");
     // Rotated upstream: without a TTL the instance keeps what it loaded.
     put(&c, "/vp/secret", "s3cr3t-two", ParameterType::SecureString).await;
-    assert_eq!(secrets.get().await.unwrap().api_secret, "s3cr3t-one");
+    assert_eq!(secret_of(&secrets).await, "s3cr3t-one");
 }
 
 #[tokio::test]
@@ -63,10 +98,10 @@ async fn ttl_picks_up_a_rotated_secret() {
         "/vp/secret".into(),
         Some(Duration::from_millis(200)),
     );
-    assert_eq!(secrets.get().await.unwrap().api_secret, "old");
+    assert_eq!(secret_of(&secrets).await, "old");
     put(&c, "/vp/secret", "new", ParameterType::SecureString).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(secrets.get().await.unwrap().api_secret, "new");
+    assert_eq!(secret_of(&secrets).await, "new");
 }
 
 #[tokio::test]

@@ -10,10 +10,10 @@ impl Endpoint for Check {
     const NAME: &'static str = "check";
     type Input = CheckRequest;
 
-    fn parse(fields: &Fields, _config: &Config) -> Result<CheckRequest, ProxyError> {
+    fn parse(fields: &Fields, config: &Config) -> Result<CheckRequest, ProxyError> {
         Ok(CheckRequest {
             request_id: fields.request_id()?,
-            code: Pin::parse(fields.required("code")?)?,
+            code: Pin::parse_up_to(fields.required("code")?, config.max_code_length())?,
         })
     }
 

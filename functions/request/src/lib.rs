@@ -19,6 +19,7 @@ impl Endpoint for Start {
             brand: policy::brand(fields, config)?,
             sender_id: config.sender_id.clone(),
             options: policy::options(fields, config)?,
+            channel: policy::channel(fields, config)?,
         })
     }
 

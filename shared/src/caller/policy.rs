@@ -3,9 +3,10 @@
 //! (`verify::values`); this decides whether they are allowed here.
 
 use crate::caller::fields::Fields;
-use crate::config::{Config, OPTIONS, brand_problem};
+use crate::config::{Config, OPTIONS, VerifyApi, brand_problem};
 use crate::error::ProxyError;
 use crate::verify::Number;
+use crate::verify::v2::Channel;
 
 /// The deployment's calling-code allowlist and denylist. E.164 calling codes are a prefix code,
 /// so a prefix match on the digits is exact; denylist prefixes may be longer (a premium range).
@@ -64,6 +65,9 @@ pub fn options(
             return Err(ProxyError::NotAllowed(name.to_string()));
         }
         let (ok, reason) = match name {
+            "code_length" if config.verify_api == VerifyApi::V2 => {
+                (int_in(value, 4, 10), "4 to 10")
+            }
             "code_length" => (matches!(value, "4" | "6"), "4 or 6"),
             "pin_expiry" => (int_in(value, 60, 3600), "60 to 3600 seconds"),
             "next_event_wait" => (int_in(value, 60, 900), "60 to 900 seconds"),
@@ -86,6 +90,40 @@ pub fn options(
         }
     }
     Ok(out)
+}
+
+/// The channel a caller asks to come first (`"channel"`): v2 only, and only one the
+/// deployment allows (`ALLOWED_CHANNELS`); otherwise refused, or dropped with
+/// `UNEXPECTED_OPTIONS=ignore` like any option.
+pub fn channel(fields: &Fields, config: &Config) -> Result<Option<Channel>, ProxyError> {
+    let Some(value) = fields.get(&["channel"]) else {
+        return Ok(None);
+    };
+    let allowed = match config.verify_api {
+        VerifyApi::V2 => &config.v2.allowed,
+        VerifyApi::V1 => &Vec::new(),
+    };
+    if allowed.is_empty() {
+        return if config.ignore_unexpected {
+            Ok(None)
+        } else {
+            Err(ProxyError::NotAllowed("channel".into()))
+        };
+    }
+    match Channel::parse(value).filter(|c| allowed.contains(c)) {
+        Some(c) => Ok(Some(c)),
+        None => Err(ProxyError::invalid(
+            "channel",
+            format!(
+                "one of {}",
+                allowed
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
 }
 
 fn int_in(v: &str, lo: u32, hi: u32) -> bool {

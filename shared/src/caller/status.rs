@@ -187,6 +187,34 @@ pub fn is_account_problem(verify_status: &str) -> bool {
     ACCOUNT_PROBLEMS.contains(&verify_status)
 }
 
+/// The v2 answer table as the README shows it: each v2 answer (`verify::v2::V2_ANSWERS`),
+/// the v1 status it is treated as, and so the HTTP status this table gives callers. One table:
+/// a v2 answer cannot get an HTTP status of its own, only a v1 meaning.
+pub fn v2_rows() -> Vec<String> {
+    crate::verify::v2::V2_ANSWERS
+        .iter()
+        .map(|r| {
+            let call = r.op.map_or("any", |o| o.name());
+            let http = if r.http == 500 {
+                "5xx".to_string()
+            } else {
+                r.http.to_string()
+            };
+            let words = if r.too_many {
+                " saying \"too many\""
+            } else {
+                ""
+            };
+            format!(
+                "| {call} | {http}{words} | {} | `{}` | {} |",
+                r.v2_meaning,
+                r.verify,
+                http_for(r.verify)
+            )
+        })
+        .collect()
+}
+
 /// (HTTP status, Verify-style `status` for clients that only read that field) of an error
 /// raised before or instead of a Verify answer.
 pub fn for_error(e: &ProxyError) -> (u16, &'static str) {
@@ -210,6 +238,7 @@ pub fn for_error(e: &ProxyError) -> (u16, &'static str) {
         ProxyError::JsonOnly => (415, "3"),
         ProxyError::Secrets(_) => (500, "5"),
         ProxyError::Upstream(UpstreamError::Timeout) => (504, "5"),
+        ProxyError::Upstream(UpstreamError::NotOffered(_)) => (501, "5"),
         ProxyError::Upstream(_) => (502, "5"),
     }
 }
@@ -259,6 +288,16 @@ mod tests {
         for (s, h) in expect {
             assert_eq!(http_for(s), h, "status {s}");
         }
+    }
+
+    #[test]
+    fn the_readme_shows_the_v2_table_as_the_code_has_it() {
+        let readme = include_str!("../../../README.md");
+        let missing: Vec<String> = v2_rows()
+            .into_iter()
+            .filter(|row| !readme.contains(row.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "README lacks:\n{}", missing.join("\n"));
     }
 
     #[test]

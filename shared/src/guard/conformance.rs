@@ -110,6 +110,7 @@ async fn locks_and_records<S: Store>(s: &S) {
         ip: "i".into(),
         created_at: 1_000,
         verified: false,
+        outcome: None,
     };
     assert_eq!(s.get_record(&id, 0).await.unwrap(), None);
     s.put_record(&id, &r, 100_000).await.unwrap();
@@ -119,6 +120,21 @@ async fn locks_and_records<S: Store>(s: &S) {
     assert!(s.get_record(&id, 2_000).await.unwrap().unwrap().verified);
     assert_eq!(s.get_record(&id, 200_000).await.unwrap(), None, "expired");
     assert!(!s.mark_verified("never-put", 0).await.unwrap());
+    assert!(!s.finish("never-put", "EXPIRED", 0, 0).await.unwrap());
+
+    let id = format!("{}0123456789abcdee", prefix());
+    s.put_record(&id, &r, 100_000).await.unwrap();
+    assert!(s.finish(&id, "EXPIRED", 3_000, 3_000).await.unwrap());
+    assert!(
+        !s.finish(&id, "SUCCESS", 4_000, 4_000).await.unwrap(),
+        "the first outcome stays"
+    );
+    let got = s.get_record(&id, 5_000).await.unwrap().unwrap();
+    assert_eq!(got.outcome, Some(("EXPIRED".to_string(), 3_000)));
+    assert!(
+        !s.finish(&id, "FAILED", 0, 200_000).await.unwrap(),
+        "expired"
+    );
 
     let k = format!("{}:first", prefix());
     assert_eq!(s.first_value(&k, 7, 100_000).await.unwrap(), 7);

@@ -239,6 +239,10 @@ impl Store for DynamoStore {
             ip: text(&i, "ri"),
             created_at: num(&i, "rt").unwrap_or(0),
             verified: matches!(i.get("rv"), Some(AttributeValue::Bool(true))),
+            outcome: i
+                .get("ro")
+                .and_then(|v| v.as_s().ok())
+                .map(|o| (o.clone(), num(&i, "rf").unwrap_or(0))),
         }))
     }
 
@@ -253,6 +257,25 @@ impl Store for DynamoStore {
             .expression_attribute_names("#exp", "exp")
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .expression_attribute_values(":f", AttributeValue::Bool(false))
+            .expression_attribute_values(":now", n(now.div_euclid(1000)))
+            .send()
+            .await;
+        written(result)
+    }
+
+    async fn finish(&self, id: &str, outcome: &str, at: i64, now: i64) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&format!("req:{id}")))
+            .update_expression("SET ro = :o, rf = :at")
+            .condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(ro) AND #exp > :now",
+            )
+            .expression_attribute_names("#exp", "exp")
+            .expression_attribute_values(":o", s(outcome))
+            .expression_attribute_values(":at", n(at))
             .expression_attribute_values(":now", n(now.div_euclid(1000)))
             .send()
             .await;

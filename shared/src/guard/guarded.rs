@@ -4,11 +4,15 @@
 use std::future::Future;
 use std::net::IpAddr;
 
+use super::rules::datetime;
 use super::{Guard, Record, Seen, Subject};
-use crate::error::ProxyError;
+use crate::error::{ProxyError, UpstreamError};
 use crate::verify::Call;
 use crate::verify::Command;
-use crate::verify::types::{CheckRequest, ControlRequest, HasStatus, SearchRequest, StartRequest};
+use crate::verify::types::{
+    CheckRequest, ControlRequest, HasStatus, SearchRecord, SearchRequest, SearchResponse,
+    StartRequest,
+};
 
 pub trait Guarded: Call {
     type Ticket: Send + Sync;
@@ -20,6 +24,17 @@ pub trait Guarded: Call {
         ip: Option<IpAddr>,
         seen: &mut Seen,
     ) -> impl Future<Output = Result<Self::Ticket, ProxyError>> + Send;
+
+    /// With Verify v2, which has no search: an answer from what the guard recorded, instead
+    /// of an upstream call (`lifetime_ms`: how long a v2 verification can live). `None`: call.
+    fn recorded(
+        &self,
+        _guard: &Guard,
+        _ticket: &Self::Ticket,
+        _lifetime_ms: i64,
+    ) -> Option<Result<Self::Response, ProxyError>> {
+        None
+    }
 
     /// May turn an answer into a refusal (a concurrent start is never echoed).
     fn settle(
@@ -126,13 +141,25 @@ impl Guarded for ControlRequest {
         Ok(())
     }
 
-    async fn settle(&self, _: &Guard, _: (), _: &Self::Response) -> Result<(), ProxyError> {
+    /// A cancel that worked is the request's outcome (v2 search reports it).
+    async fn settle(
+        &self,
+        guard: &Guard,
+        _: (),
+        response: &Self::Response,
+    ) -> Result<(), ProxyError> {
+        if self.cmd == Command::Cancel && response.status() == "0" {
+            guard
+                .finished(self.request_id.as_str(), "CANCELLED", guard.now())
+                .await;
+        }
         Ok(())
     }
 }
 
 impl Guarded for SearchRequest {
-    type Ticket = ();
+    /// Each id's record (`None` when the store is down and configured to fail open).
+    type Ticket = Vec<Option<Record>>;
 
     /// Every id must be one this deployment issued.
     async fn admit(
@@ -140,17 +167,65 @@ impl Guarded for SearchRequest {
         guard: &Guard,
         _ip: Option<IpAddr>,
         _seen: &mut Seen,
-    ) -> Result<(), ProxyError> {
+    ) -> Result<Vec<Option<Record>>, ProxyError> {
+        let mut records = Vec::with_capacity(self.request_ids.len());
         for id in &self.request_ids {
             match guard.known(id.as_str()).await {
                 Err(ProxyError::UnknownRequest) => return Err(ProxyError::NoSuchRequest),
-                other => other.map(|_| ())?,
+                other => records.push(other?),
             }
         }
-        Ok(())
+        Ok(records)
     }
 
-    async fn settle(&self, _: &Guard, _: (), _: &Self::Response) -> Result<(), ProxyError> {
+    /// What v2 lets us know: our own calls' outcomes (a right code, too many wrong ones, a
+    /// cancel) and those its status events reported; in progress while it can still be. A
+    /// finished verification nobody reported is not guessed at: 501.
+    fn recorded(
+        &self,
+        guard: &Guard,
+        records: &Vec<Option<Record>>,
+        lifetime_ms: i64,
+    ) -> Option<Result<SearchResponse, ProxyError>> {
+        let now = guard.now();
+        let mut out = Vec::with_capacity(records.len());
+        for (id, record) in self.request_ids.iter().zip(records) {
+            let Some(r) = record else {
+                return Some(Err(ProxyError::GuardUnavailable));
+            };
+            let (status, finalized) = match &r.outcome {
+                _ if r.verified => ("SUCCESS".to_string(), r.outcome.as_ref().map(|o| o.1)),
+                Some((status, at)) => (status.clone(), Some(*at)),
+                None if now < r.created_at + lifetime_ms => ("IN PROGRESS".to_string(), None),
+                None => {
+                    return Some(Err(ProxyError::Upstream(UpstreamError::NotOffered(
+                        "Verify v2 has no search, and no status event was received for this request: its outcome is unknown.",
+                    ))));
+                }
+            };
+            out.push(SearchRecord {
+                request_id: Some(id.as_str().to_string()),
+                number: guard.open(r, id.as_str()).map(|n| n.masked()),
+                date_submitted: Some(datetime(r.created_at)),
+                date_finalized: finalized.map(datetime),
+                status,
+                ..SearchRecord::default()
+            });
+        }
+        Some(Ok(match self.request_ids.len() {
+            1 => SearchResponse::One(Box::new(out.remove(0))),
+            _ => SearchResponse::Many {
+                verification_requests: out,
+            },
+        }))
+    }
+
+    async fn settle(
+        &self,
+        _: &Guard,
+        _: Vec<Option<Record>>,
+        _: &Self::Response,
+    ) -> Result<(), ProxyError> {
         Ok(())
     }
 }

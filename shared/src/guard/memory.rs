@@ -169,6 +169,21 @@ impl Store for MemoryStore {
         }
     }
 
+    async fn finish(&self, id: &str, outcome: &str, at: i64, now: i64) -> Result<bool, StoreError> {
+        let mut items = self.items();
+        let key = format!("req:{id}");
+        if Self::live(&mut items, &key, now).is_none() {
+            return Ok(false);
+        }
+        match items.get_mut(&key) {
+            Some((Value::Record(r), _)) if r.outcome.is_none() => {
+                r.outcome = Some((outcome.to_string(), at));
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn first_value(&self, key: &str, value: i64, exp: i64) -> Result<i64, StoreError> {
         let mut items = self.items();
         match items.get(key) {

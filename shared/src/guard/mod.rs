@@ -477,6 +477,7 @@ impl Guard {
             ip: s.ip.clone(),
             created_at: s.now,
             verified: false,
+            outcome: None,
         };
         let gap = self.policy.trigger_gap_ms();
         let gate = format!("gate:t:{request_id}");
@@ -553,7 +554,11 @@ impl Guard {
         let now = self.now();
         let result = async {
             match status {
-                "16" | "17" => self.wrong_code(record, ip, now).await,
+                "16" => self.wrong_code(record, ip, now).await,
+                "17" => {
+                    self.store.finish(request_id, "FAILED", now, now).await?;
+                    self.wrong_code(record, ip, now).await
+                }
                 "0" => self.verified(request_id, record, now).await,
                 _ => Ok(()),
             }
@@ -562,6 +567,31 @@ impl Guard {
         if let Err(e) = result {
             tracing::error!(error = %e, "guard: could not count a check");
         }
+    }
+
+    /// How a verification ended, reported by a v2 status event or our own cancel: recorded
+    /// once (the first report wins), and a success credited to the conversion figures as a
+    /// right code is. False when the id is not ours or already had an outcome.
+    pub async fn finished(&self, request_id: &str, outcome: &str, at: i64) -> bool {
+        let now = self.now();
+        let result = async {
+            let Some(record) = self.store.get_record(request_id, now).await? else {
+                return Ok(false);
+            };
+            let first = self.store.finish(request_id, outcome, at, now).await?;
+            // Only the report that set the outcome may credit it (a late or replayed
+            // "completed" after an expiry must not).
+            if first && outcome == "SUCCESS" {
+                self.verified(request_id, &record, now).await?;
+            }
+            Ok::<bool, StoreError>(first)
+        }
+        .await;
+        result.unwrap_or_else(|e| {
+            self.store_errors.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(error = %e, "guard: could not record an outcome");
+            false
+        })
     }
 
     async fn wrong_code(&self, record: &Record, ip: &str, now: i64) -> Result<(), StoreError> {

@@ -246,16 +246,34 @@ pub fn window(now: i64, len: i64) -> (i64, i64) {
 
 /// The UTC month of a time, as `YYYY-MM` (for the monthly spend counter).
 pub fn month(now: i64) -> String {
-    // Howard Hinnant's civil_from_days.
-    let z = now.div_euclid(DAY) + 719_468;
+    let (y, m, _) = civil(now);
+    format!("{y:04}-{m:02}")
+}
+
+/// A time as Verify v1's search writes dates: `YYYY-MM-DD HH:MM:SS` (UTC).
+pub fn datetime(ms: i64) -> String {
+    let (y, m, d) = civil(ms);
+    let s = ms.div_euclid(1000).rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// (year, month, day) of an epoch-ms time: Howard Hinnant's civil_from_days.
+fn civil(ms: i64) -> (i64, i64, i64) {
+    let z = ms.div_euclid(DAY) + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}")
+    (y, m, d)
 }
 
 /// Resend cooldown after the `nth` start to a number this hour (1-based): 60, 180, 300,
@@ -323,6 +341,9 @@ mod tests {
         assert_eq!(month(1_795_521_600_000), "2026-11");
         assert_eq!(month(1_798_761_600_000 - 1), "2026-12");
         assert_eq!(month(1_798_761_600_000), "2027-01");
+        assert_eq!(datetime(0), "1970-01-01 00:00:00");
+        assert_eq!(datetime(1_798_761_599_999), "2026-12-31 23:59:59");
+        assert_eq!(datetime(951_782_400_000 + 3_723_000), "2000-02-29 01:02:03");
         assert_eq!(
             (1..=5)
                 .map(|n| cooldown(n, 60.0) / SECOND)

@@ -33,6 +33,9 @@ pub struct Record {
     pub ip: String,
     pub created_at: i64,
     pub verified: bool,
+    /// How it ended, in Verify v1's search words (`SUCCESS`, `FAILED`, `EXPIRED`,
+    /// `CANCELLED`), with when (epoch ms): from a v2 status event or our own call's answer.
+    pub outcome: Option<(String, i64)>,
 }
 
 pub trait Store: Send + Sync {
@@ -108,6 +111,16 @@ pub trait Store: Send + Sync {
         now: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// Records how a verification ended, unless it already has an outcome (the first report
+    /// wins: a replayed or late event cannot rewrite it); true when this call recorded it.
+    fn finish(
+        &self,
+        id: &str,
+        outcome: &str,
+        at: i64,
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// The value stored under `key`, storing `value` first if there is none (e.g. when this
     /// deployment first ran).
     fn first_value(
@@ -167,6 +180,9 @@ impl Store for AnyStore {
     }
     async fn mark_verified(&self, id: &str, now: i64) -> Result<bool, StoreError> {
         delegate!(self, s => s.mark_verified(id, now))
+    }
+    async fn finish(&self, id: &str, outcome: &str, at: i64, now: i64) -> Result<bool, StoreError> {
+        delegate!(self, s => s.finish(id, outcome, at, now))
     }
     async fn first_value(&self, key: &str, value: i64, exp: i64) -> Result<i64, StoreError> {
         delegate!(self, s => s.first_value(key, value, exp))

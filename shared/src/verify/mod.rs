@@ -1,5 +1,5 @@
 //! Vonage's side of the wire: the values Verify takes, its typed requests and answers, the
-//! client, the credentials, and test numbers. Knows nothing of Lambda or HTTP callers.
+//! clients (v1 and v2), the credentials, and test numbers. Knows nothing of Lambda or HTTP callers.
 //! Imports only `error` and `log`.
 
 pub mod call;
@@ -7,6 +7,8 @@ pub mod client;
 pub mod secrets;
 pub mod test_numbers;
 pub mod types;
+pub mod v1_client;
+pub mod v2;
 pub mod values;
 
 pub use call::Call;

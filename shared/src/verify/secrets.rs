@@ -1,6 +1,7 @@
-//! Vonage credentials: from SSM Parameter Store (one `GetParameters` call with decryption,
-//! cached for the instance's life or an optional TTL, so a rotated secret is picked up), or
-//! from plain environment variables for local development.
+//! Vonage credentials: an API key and secret (v1, or v2 with Basic auth), or a Vonage
+//! application's id and private key (v2 with JWTs). From SSM Parameter Store (one
+//! `GetParameters` call with decryption, cached for the instance's life or an optional TTL, so
+//! a rotated secret is picked up), or from plain environment variables for local development.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -10,27 +11,46 @@ use tokio::sync::Mutex;
 pub use crate::error::SecretsError;
 
 #[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
-    pub api_key: String,
-    pub api_secret: String,
+pub enum Credentials {
+    Key {
+        api_key: String,
+        api_secret: String,
+    },
+    App {
+        application_id: String,
+        private_key_pem: String,
+    },
 }
 
-// Never print the secret, even in debug output.
+// Never print the secret or the key, even in debug output.
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("api_key", &self.api_key)
-            .field("api_secret", &"<redacted>")
-            .finish()
+        match self {
+            Self::Key { api_key, .. } => f
+                .debug_struct("Credentials::Key")
+                .field("api_key", api_key)
+                .field("api_secret", &"<redacted>")
+                .finish(),
+            Self::App { application_id, .. } => f
+                .debug_struct("Credentials::App")
+                .field("application_id", application_id)
+                .field("private_key_pem", &"<redacted>")
+                .finish(),
+        }
     }
+}
+
+/// What the SSM parameters hold.
+enum Params {
+    Key { key: String, secret: String },
+    App { application_id: String, key: String },
 }
 
 enum Source {
     Static(Credentials),
     Ssm {
         client: aws_sdk_ssm::Client,
-        key_param: String,
-        secret_param: String,
+        params: Params,
         ttl: Option<Duration>,
         cache: Mutex<Option<(Credentials, Instant)>>,
     },
@@ -43,9 +63,21 @@ pub struct Secrets {
 impl Secrets {
     pub fn fixed(api_key: impl Into<String>, api_secret: impl Into<String>) -> Self {
         Self {
-            source: Source::Static(Credentials {
+            source: Source::Static(Credentials::Key {
                 api_key: api_key.into(),
                 api_secret: api_secret.into(),
+            }),
+        }
+    }
+
+    pub fn application(
+        application_id: impl Into<String>,
+        private_key_pem: impl Into<String>,
+    ) -> Self {
+        Self {
+            source: Source::Static(Credentials::App {
+                application_id: application_id.into(),
+                private_key_pem: private_key_pem.into(),
             }),
         }
     }
@@ -56,36 +88,82 @@ impl Secrets {
         secret_param: String,
         ttl: Option<Duration>,
     ) -> Self {
+        Self::from_ssm(
+            client,
+            Params::Key {
+                key: key_param,
+                secret: secret_param,
+            },
+            ttl,
+        )
+    }
+
+    /// A Vonage application's private key from an SSM SecureString.
+    pub fn ssm_application(
+        client: aws_sdk_ssm::Client,
+        application_id: String,
+        key_param: String,
+        ttl: Option<Duration>,
+    ) -> Self {
+        Self::from_ssm(
+            client,
+            Params::App {
+                application_id,
+                key: key_param,
+            },
+            ttl,
+        )
+    }
+
+    fn from_ssm(client: aws_sdk_ssm::Client, params: Params, ttl: Option<Duration>) -> Self {
         Self {
             source: Source::Ssm {
                 client,
-                key_param,
-                secret_param,
+                params,
                 ttl,
                 cache: Mutex::new(None),
             },
         }
     }
 
-    /// SSM when `VERIFY_API_KEY_PARAM` and `VERIFY_API_SECRET_PARAM` are set (optional
-    /// `SECRETS_TTL_SECONDS`), else `VERIFY_API_KEY`/`VERIFY_API_SECRET`.
+    /// `VERIFY_APPLICATION_ID` with `VERIFY_PRIVATE_KEY_PARAM` (SSM) or `VERIFY_PRIVATE_KEY`
+    /// (PEM) selects application JWTs; otherwise SSM when `VERIFY_API_KEY_PARAM` and
+    /// `VERIFY_API_SECRET_PARAM` are set, else `VERIFY_API_KEY`/`VERIFY_API_SECRET`. Optional
+    /// `SECRETS_TTL_SECONDS` for SSM.
     pub async fn from_env() -> Result<Self, SecretsError> {
         let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
-        if let (Some(key_param), Some(secret_param)) =
-            (var("VERIFY_API_KEY_PARAM"), var("VERIFY_API_SECRET_PARAM"))
-        {
-            let ttl = var("SECRETS_TTL_SECONDS")
-                .and_then(|v| v.parse().ok())
-                .map(Duration::from_secs);
+        let ttl = var("SECRETS_TTL_SECONDS")
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_secs);
+        let ssm = || async {
             let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .load()
                 .await;
-            let client = aws_sdk_ssm::Client::new(&sdk);
-            return Ok(Self::ssm(client, key_param, secret_param, ttl));
+            aws_sdk_ssm::Client::new(&sdk)
+        };
+        if let Some(app) = var("VERIFY_APPLICATION_ID") {
+            return match (var("VERIFY_PRIVATE_KEY_PARAM"), var("VERIFY_PRIVATE_KEY")) {
+                (Some(param), _) => Ok(Self::ssm_application(ssm().await, app, param, ttl)),
+                (None, Some(pem)) => Ok(Self::application(app, pem)),
+                (None, None) => Err(SecretsError::NotConfigured),
+            };
+        }
+        if let (Some(key_param), Some(secret_param)) =
+            (var("VERIFY_API_KEY_PARAM"), var("VERIFY_API_SECRET_PARAM"))
+        {
+            return Ok(Self::ssm(ssm().await, key_param, secret_param, ttl));
         }
         match (var("VERIFY_API_KEY"), var("VERIFY_API_SECRET")) {
             (Some(k), Some(s)) => Ok(Self::fixed(k, s)),
             _ => Err(SecretsError::NotConfigured),
+        }
+    }
+
+    /// Whether these are a Vonage application's (v2 only).
+    pub fn is_application(&self) -> bool {
+        match &self.source {
+            Source::Static(c) => matches!(c, Credentials::App { .. }),
+            Source::Ssm { params, .. } => matches!(params, Params::App { .. }),
         }
     }
 
@@ -95,8 +173,7 @@ impl Secrets {
             Source::Static(c) => Ok(c.clone()),
             Source::Ssm {
                 client,
-                key_param,
-                secret_param,
+                params,
                 ttl,
                 cache,
             } => {
@@ -107,7 +184,7 @@ impl Secrets {
                 {
                     return Ok(creds.clone());
                 }
-                let creds = fetch(client, key_param, secret_param).await?;
+                let creds = fetch(client, params).await?;
                 *guard = Some((creds.clone(), Instant::now()));
                 Ok(creds)
             }
@@ -115,15 +192,14 @@ impl Secrets {
     }
 }
 
-async fn fetch(
-    client: &aws_sdk_ssm::Client,
-    key_param: &str,
-    secret_param: &str,
-) -> Result<Credentials, SecretsError> {
+async fn fetch(client: &aws_sdk_ssm::Client, params: &Params) -> Result<Credentials, SecretsError> {
+    let names: Vec<&str> = match params {
+        Params::Key { key, secret } => vec![key, secret],
+        Params::App { key, .. } => vec![key],
+    };
     let out = client
         .get_parameters()
-        .names(key_param)
-        .names(secret_param)
+        .set_names(Some(names.iter().map(|n| n.to_string()).collect()))
         .with_decryption(true)
         .send()
         .await
@@ -140,9 +216,18 @@ async fn fetch(
             .map(str::to_string)
             .ok_or_else(|| SecretsError::Missing(name.to_string()))
     };
-    Ok(Credentials {
-        api_key: value(key_param)?,
-        api_secret: value(secret_param)?,
+    Ok(match params {
+        Params::Key { key, secret } => Credentials::Key {
+            api_key: value(key)?,
+            api_secret: value(secret)?,
+        },
+        Params::App {
+            application_id,
+            key,
+        } => Credentials::App {
+            application_id: application_id.clone(),
+            private_key_pem: value(key)?,
+        },
     })
 }
 
@@ -151,18 +236,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn debug_redacts_the_secret() {
-        let c = Credentials {
+    fn debug_redacts_the_secret_and_the_key() {
+        let c = Credentials::Key {
             api_key: "k".into(),
             api_secret: "hunter2".into(),
         };
         let s = format!("{c:?}");
         assert!(!s.contains("hunter2") && s.contains("redacted"));
+        let c = Credentials::App {
+            application_id: "app".into(),
+            private_key_pem: "-----BEGIN PRIVATE KEY-----secret".into(),
+        };
+        assert!(!format!("{c:?}").contains("BEGIN"));
     }
 
     #[tokio::test]
     async fn fixed_credentials_are_served() {
         let s = Secrets::fixed("k", "v");
-        assert_eq!(s.get().await.unwrap().api_secret, "v");
+        assert!(
+            matches!(s.get().await.unwrap(), Credentials::Key { api_secret, .. } if api_secret == "v")
+        );
+        assert!(!s.is_application());
+        assert!(Secrets::application("a", "pem").is_application());
     }
 }

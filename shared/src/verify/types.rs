@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::UpstreamError;
 use crate::log::mask_number;
+use crate::verify::v2::Channel;
 use crate::verify::values::{Command, Number, Pin, RequestId};
 
 /// A verification to start (`/verify/json`).
@@ -15,6 +16,8 @@ pub struct StartRequest {
     pub sender_id: Option<String>,
     /// Validated pass-through options (code_length, pin_expiry, next_event_wait, workflow_id, lg).
     pub options: Vec<(&'static str, String)>,
+    /// v2: the channel the caller asked to come first (only from the allowed ones).
+    pub channel: Option<Channel>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -57,17 +57,30 @@ impl fmt::Debug for Number {
     }
 }
 
-/// A code the user typed or a test number's fixed code: 4 to 6 digits (Verify sends 4 or 6). No `Display`, and a
-/// redacted `Debug`: the only ways out are the upstream call and a constant-time comparison.
+/// A code the user typed or a test number's fixed code: 4 to 6 digits with v1 (Verify sends 4
+/// or 6), up to 10 with v2. No `Display`, and a redacted `Debug`: the only ways out are the
+/// upstream call and a constant-time comparison.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Pin(String);
 
+/// The longest code Verify v1 sends, and v2's.
+pub const V1_MAX_CODE: usize = 6;
+pub const V2_MAX_CODE: usize = 10;
+
 impl Pin {
     pub fn parse(raw: &str) -> Result<Self, ProxyError> {
-        if (4..=6).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) {
+        Self::parse_up_to(raw, V1_MAX_CODE)
+    }
+
+    /// 4 to `max` digits.
+    pub fn parse_up_to(raw: &str, max: usize) -> Result<Self, ProxyError> {
+        if (4..=max).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Self(raw.to_string()))
         } else {
-            Err(ProxyError::invalid("code", "expected 4 to 6 digits"))
+            Err(ProxyError::invalid(
+                "code",
+                format!("expected 4 to {max} digits"),
+            ))
         }
     }
 
@@ -96,18 +109,23 @@ impl fmt::Debug for Pin {
     }
 }
 
-/// A Verify request id: 32 hexadecimal characters.
+/// A Verify request id: 32 hexadecimal characters (v1) or a UUID (v2). Either way only hex
+/// digits and dashes, so it is safe in a v2 URL path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RequestId(String);
 
 impl RequestId {
     pub fn parse(raw: &str) -> Result<Self, ProxyError> {
-        if raw.len() == 32 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
+        let v1 = raw.len() == 32 && hex(raw);
+        let parts: Vec<&str> = raw.split('-').collect();
+        let v2 = parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12]) && parts.iter().all(|p| hex(p));
+        if v1 || v2 {
             Ok(Self(raw.to_string()))
         } else {
             Err(ProxyError::invalid(
                 "request_id",
-                "expected 32 hexadecimal characters",
+                "expected 32 hexadecimal characters or a UUID",
             ))
         }
     }
@@ -207,13 +225,21 @@ mod tests {
         assert!(p.matches(&Pin::parse("246810").unwrap()));
         assert!(!p.matches(&Pin::parse("246811").unwrap()));
         assert!(!p.matches(&Pin::parse("24681").unwrap()));
+        assert!(Pin::parse("12345678").is_err(), "v1: at most 6");
+        assert!(Pin::parse_up_to("1234567890", V2_MAX_CODE).is_ok());
+        assert!(Pin::parse_up_to("12345678901", V2_MAX_CODE).is_err());
     }
 
     #[test]
     fn request_ids() {
         assert!(RequestId::parse("abcdef0123456789abcdef0123456789").is_ok());
+        assert!(RequestId::parse("c11236f4-00bf-4b89-84ba-88b25df97315").is_ok());
         for bad in [
             "abc",
+            "c11236f4-00bf-4b89-84ba-88b25df9731",
+            "c11236f4-00bf-4b89-84ba-88b25df97315/next_workflow",
+            "../../v2/verify/c11236f4-00bf-4b89-84ba",
+            "c11236f400bf-4b89-84ba-88b25df97315-",
             "abcdef0123456789abcdef012345678g",
             "abcdef0123456789abcdef01234567890",
         ] {

@@ -1,0 +1,16 @@
+//! Lambda entry point for `POST /events`: Verify v2's status callbacks, signed by Vonage
+//! (the check and what is recorded are in `shared::events`).
+
+use lambda_http::{Error, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::log::init();
+    // Built once per instance: the guard's store client and the signature secret.
+    let deps = shared::Deps::from_env().await?;
+    let deps = &deps;
+    run(service_fn(move |req| async move {
+        Ok::<_, std::convert::Infallible>(shared::events::serve(req, deps).await)
+    }))
+    .await
+}
