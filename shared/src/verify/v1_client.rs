@@ -21,12 +21,7 @@ pub struct V1Client {
 impl V1Client {
     /// `base_url` without `/verify`, e.g. `https://api.nexmo.com` or the simulator's address.
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(3)))
-            .pool_idle_timeout(Duration::from_secs(50))
-            .user_agent(concat!("verify-proxy/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = crate::verify::client::http_client(timeout)?;
         Ok(Self {
             http,
             base: base_url.trim_end_matches('/').to_string(),

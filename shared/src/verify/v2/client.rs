@@ -31,12 +31,7 @@ impl V2Client {
         timeout: Duration,
         workflow: Workflow,
     ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(3)))
-            .pool_idle_timeout(Duration::from_secs(50))
-            .user_agent(concat!("verify-proxy/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = crate::verify::client::http_client(timeout)?;
         Ok(Self {
             http,
             base: base_url.trim_end_matches('/').to_string(),
