@@ -4,6 +4,7 @@
 
 pub mod call;
 pub mod client;
+pub mod http;
 pub mod secrets;
 pub mod test_numbers;
 pub mod types;

@@ -21,7 +21,7 @@ pub struct V1Client {
 impl V1Client {
     /// `base_url` without `/verify`, e.g. `https://api.nexmo.com` or the simulator's address.
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, reqwest::Error> {
-        let http = crate::verify::client::http_client(timeout)?;
+        let http = crate::verify::http::http_client(timeout)?;
         Ok(Self {
             http,
             base: base_url.trim_end_matches('/').to_string(),

@@ -31,7 +31,7 @@ impl V2Client {
         timeout: Duration,
         workflow: Workflow,
     ) -> Result<Self, reqwest::Error> {
-        let http = crate::verify::client::http_client(timeout)?;
+        let http = crate::verify::http::http_client(timeout)?;
         Ok(Self {
             http,
             base: base_url.trim_end_matches('/').to_string(),
