@@ -198,6 +198,30 @@ mod tests {
     }
 
     #[test]
+    fn a_v2_outcome_counts_per_outcome() {
+        let f = Facts {
+            endpoint: "events",
+            outcome: Some("EXPIRED"),
+            ..Facts::default()
+        };
+        let doc = document("VP", &f, 1).unwrap();
+        valid(&doc);
+        assert_eq!(metric_names(&doc), ["Finished"]);
+        assert_eq!(doc["Outcome"], "EXPIRED");
+        assert!(
+            document(
+                "VP",
+                &Facts {
+                    endpoint: "events",
+                    ..Facts::default()
+                },
+                1
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
     fn a_start_counts_per_calling_code_with_spend() {
         let seen = Seen {
             calling_code: Some("44".into()),
