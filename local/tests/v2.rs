@@ -388,6 +388,15 @@ async fn search_reports_events_and_refuses_to_guess() {
     }
     let (s, _, _) = call::<search::Search>(&t, json!({ "request_id": id })).await;
     assert_eq!(s, 501, "nothing forged was recorded");
+    let get = lambda_http::http::Request::builder()
+        .method("GET")
+        .body(Body::Empty)
+        .unwrap();
+    let r = shared::events::serve(get, &t.deps).await;
+    assert_eq!(
+        (r.status().as_u16(), &r.headers()["allow"]),
+        (405, &"POST".parse().unwrap())
+    );
 
     let r = shared::events::serve(
         event_request(&summary, Some(&signed(&summary, "sig-secret"))),

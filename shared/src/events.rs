@@ -35,12 +35,13 @@ pub enum EventError {
 }
 
 impl EventError {
-    fn http(&self) -> u16 {
+    /// (HTTP status, Verify-style `status`), as the endpoints answer the same kinds of error.
+    fn http(&self) -> (u16, &'static str) {
         match self {
-            Self::Method => 405,
-            Self::Signature(_) => 401,
-            Self::Body => 400,
-            Self::NotConfigured => 503,
+            Self::Method => (405, "3"),
+            Self::Signature(_) => (401, "4"),
+            Self::Body => (400, "3"),
+            Self::NotConfigured => (503, "5"),
         }
     }
 }
@@ -116,8 +117,8 @@ pub async fn serve(req: Request, deps: &Deps) -> Response<Body> {
     let (http, body, outcome, recorded, error) = match &result {
         Ok((outcome, recorded)) => (200, json!({"status": "0"}), *outcome, *recorded, None),
         Err(e) => (
-            e.http(),
-            json!({"status": "4", "error_text": e.to_string()}),
+            e.http().0,
+            json!({"status": e.http().1, "error_text": e.to_string()}),
             None,
             false,
             Some(e.to_string()),
@@ -146,10 +147,14 @@ pub async fn serve(req: Request, deps: &Deps) -> Response<Body> {
     let mut resp = Response::new(Body::Text(body.to_string()));
     *resp.status_mut() = lambda_http::http::StatusCode::from_u16(http)
         .unwrap_or(lambda_http::http::StatusCode::BAD_REQUEST);
-    resp.headers_mut().insert(
+    let h = resp.headers_mut();
+    h.insert(
         "content-type",
         lambda_http::http::HeaderValue::from_static("application/json"),
     );
+    if http == 405 {
+        h.insert("allow", lambda_http::http::HeaderValue::from_static("POST"));
+    }
     resp
 }
 
