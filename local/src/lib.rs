@@ -199,10 +199,7 @@ fn settings(config: &Config) -> String {
 
 /// 32 random bytes as hex: the callbacks' signature secret for this run.
 fn random_secret() -> String {
-    shared::deps::random_key()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    shared::guard::keys::hex(&shared::deps::random_key())
 }
 
 /// v2 status callbacks, as the events function receives them.

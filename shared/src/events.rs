@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::deps::Deps;
+use crate::guard::keys::hex;
 use crate::metrics::{self, Facts};
 use crate::verify::RequestId;
 
@@ -77,10 +78,7 @@ pub fn verify_signature(
     if (now_s - data.claims.iat).abs() > MAX_AGE_S {
         return Err(EventError::Signature("stale"));
     }
-    let hash: String = Sha256::digest(body)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = hex(&Sha256::digest(body));
     if !hash.eq_ignore_ascii_case(&data.claims.payload_hash) {
         return Err(EventError::Signature(
             "payload_hash does not match the body",
@@ -116,13 +114,11 @@ pub async fn serve(req: Request, deps: &Deps) -> Response<Body> {
     let result = receive(&req, deps).await;
     let (http, body, outcome, recorded, error) = match &result {
         Ok((outcome, recorded)) => (200, json!({"status": "0"}), *outcome, *recorded, None),
-        Err(e) => (
-            e.http().0,
-            json!({"status": e.http().1, "error_text": e.to_string()}),
-            None,
-            false,
-            Some(e.to_string()),
-        ),
+        Err(e) => {
+            let ((http, status), text) = (e.http(), e.to_string());
+            let body = json!({"status": status, "error_text": text});
+            (http, body, None, false, Some(text))
+        }
     };
     tracing::info!(
         endpoint = "events",
@@ -190,10 +186,7 @@ mod tests {
     use super::*;
 
     fn sign(body: &str, secret: &str, iat: i64, hash: Option<&str>) -> String {
-        let h: String = Sha256::digest(body.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let h = hex(&Sha256::digest(body.as_bytes()));
         let claims =
             json!({"iat": iat, "jti": "x", "api_key": "k", "payload_hash": hash.unwrap_or(&h)});
         let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());

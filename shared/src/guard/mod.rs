@@ -575,13 +575,14 @@ impl Guard {
     pub async fn finished(&self, request_id: &str, outcome: &str, at: i64) -> bool {
         let now = self.now();
         let result = async {
-            let Some(record) = self.store.get_record(request_id, now).await? else {
-                return Ok(false);
-            };
+            // `finish` is false for an id that is not ours, so most outcomes cost one write.
             let first = self.store.finish(request_id, outcome, at, now).await?;
             // Only the report that set the outcome may credit it (a late or replayed
-            // "completed" after an expiry must not).
-            if first && outcome == "SUCCESS" {
+            // "completed" after an expiry must not); crediting needs the record's digests.
+            if first
+                && outcome == "SUCCESS"
+                && let Some(record) = self.store.get_record(request_id, now).await?
+            {
                 self.verified(request_id, &record, now).await?;
             }
             Ok::<bool, StoreError>(first)

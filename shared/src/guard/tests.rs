@@ -217,6 +217,46 @@ async fn verified_starts_do_not_count_against_their_range() {
     }
 }
 
+/// The same credit from a v2 "completed" event instead of a right code, given once; an
+/// outcome that came first (an expiry) keeps a late "completed" from crediting.
+#[tokio::test]
+async fn a_success_event_credits_like_a_right_code_once() {
+    let (g, _) = guard(only(&[Rule::RangeUnverifiedPerDay]));
+    for i in 0..30 {
+        let s = g.subject(&num(&format!("+44770090{i:04}")), None);
+        g.admit_start(&s).await.unwrap();
+        let id = format!("{i:032x}");
+        g.started(&s, &id).await;
+        assert!(g.finished(&id, "SUCCESS", T0).await);
+        assert!(!g.finished(&id, "SUCCESS", T0).await, "recorded once");
+        assert!(g.known(&id).await.unwrap().unwrap().verified);
+    }
+    let s = g.subject(&num("+447700800000"), None);
+    g.started(&s, "ffffffffffffffffffffffffffffffff").await;
+    assert!(
+        g.finished("ffffffffffffffffffffffffffffffff", "EXPIRED", T0)
+            .await
+    );
+    assert!(
+        !g.finished("ffffffffffffffffffffffffffffffff", "SUCCESS", T0)
+            .await
+    );
+    let r = g
+        .known("ffffffffffffffffffffffffffffffff")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !r.verified,
+        "a late success after an expiry is no verification"
+    );
+    assert!(
+        !g.finished("0123456789abcdef0123456789abcdef", "SUCCESS", T0)
+            .await,
+        "not ours"
+    );
+}
+
 #[tokio::test]
 async fn wrong_codes_lock_a_number_for_1_then_2_hours() {
     let (g, clock) = guard(only(&[Rule::NumberWrongCodesPerDay]));
