@@ -3,6 +3,8 @@
 //! the simulator's v2 face is the upstream and its signed status callbacks come back to
 //! `/events`, as Vonage's would.
 
+pub mod config;
+
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -49,7 +51,7 @@ pub async fn start(
 ) -> Result<Running, Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let v2 = config.verify_api == VerifyApi::V2;
+    let v2 = config.verify.api == VerifyApi::V2;
     // The simulator signs its callbacks with this; /events checks them with it.
     let callback_secret = random_secret();
     let (secrets, simulator) = match upstream {
@@ -69,20 +71,22 @@ pub async fn start(
                     signature_secret: callback_secret.clone(),
                 }),
             });
-            config.base_url = format!("http://{local}");
+            config.verify.base_url = format!("http://{local}");
             (Secrets::fixed(SIM_KEY, SIM_SECRET), Some(sim))
         }
         Upstream::Real(secrets) => (secrets, None),
     };
-    let base_url = config.base_url.clone();
+    let base_url = config.verify.base_url.clone();
     let settings = settings(&config);
     let mut deps = Deps::new(config, secrets)?;
     if let Some(pem) = token_pem {
         deps = deps.with_token_pem(pem)?;
     }
-    deps.signature_secret = match (&simulator, std::env::var("VERIFY_SIGNATURE_SECRET")) {
+    // Against the simulator its own secret; against a real Verify the configured value (an
+    // SSM name has no meaning on a developer's machine).
+    deps.signature_secret = match (&simulator, &deps.config.secrets.signature) {
         (Some(_), _) => Some(callback_secret),
-        (None, Ok(secret)) if !secret.is_empty() => Some(secret),
+        (None, Some(shared::config::Secret::Value(secret))) => Some(secret.clone()),
         _ => None,
     };
     let jwks = std::sync::Arc::new(deps.token.as_ref().map(Jwks::new));
@@ -188,7 +192,7 @@ fn settings(config: &Config) -> String {
     let names = |cs: &[shared::verify::v2::Channel]| -> Vec<&'static str> {
         cs.iter().map(|c| c.as_str()).collect()
     };
-    let v2 = config.verify_api == VerifyApi::V2;
+    let v2 = config.verify.api == VerifyApi::V2;
     serde_json::json!({
         "verify_api": if v2 { "v2" } else { "v1" },
         "channels": if v2 { names(&config.v2.channels) } else { vec!["sms", "voice"] },

@@ -3,30 +3,27 @@
 //! for v2, VERIFY_APPLICATION_ID/VERIFY_PRIVATE_KEY) to use an external Verify API instead
 //! (Vonage's unless VERIFY_BASE_URL names another).
 
-use std::net::SocketAddr;
-
+use local::config::LocalConfig;
 use local::{Limits, Upstream, start};
+use shared::config::{Env, VerifyApi, observe};
 
 #[tokio::main]
 async fn main() {
-    let env = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let env = Env::process();
+    let local = match LocalConfig::from_env(&env) {
+        Ok(l) => l,
+        Err(e) => return fail(&e.to_string()),
+    };
     // The simulator's outbox lines carry PINs and numbers: readable at /_sim/messages, and
     // logged only on request (SIM_LOG_OUTBOX=1), so the proxy's own logs stay clean.
-    shared::log::init_with(env("SIM_LOG_OUTBOX").is_some_and(|v| v == "1"));
-    let addr: SocketAddr = match env("LISTEN")
-        .unwrap_or_else(|| "127.0.0.1:3000".into())
-        .parse()
-    {
-        Ok(a) => a,
-        Err(e) => return fail(&format!("LISTEN: {e}")),
-    };
-    let config = match shared::Config::from_env() {
+    shared::log::init_with(&observe::log_levels(&env), local.show_outbox);
+    let config = match shared::Config::from_env(&env) {
         Ok(c) => c,
         Err(e) => return fail(&e.to_string()),
     };
-    let api = match config.verify_api {
-        shared::config::VerifyApi::V1 => "Verify v1".to_string(),
-        shared::config::VerifyApi::V2 => format!(
+    let api = match config.verify.api {
+        VerifyApi::V1 => "Verify v1".to_string(),
+        VerifyApi::V2 => format!(
             "Verify v2, channels {}",
             config
                 .v2
@@ -38,32 +35,22 @@ async fn main() {
         ),
     };
     // Any Vonage credentials in the environment mean an external Verify API.
-    let external = [
-        "VERIFY_API_KEY",
-        "VERIFY_APPLICATION_ID",
-        "VERIFY_API_KEY_PARAM",
-    ]
-    .iter()
-    .any(|n| env(n).is_some());
-    let upstream = if external {
-        match shared::Secrets::from_env().await {
+    let upstream = if config.secrets.vonage.is_some() {
+        match shared::deps::vonage_secrets(&config).await {
             Ok(secrets) => Upstream::Real(secrets),
             Err(e) => return fail(&e.to_string()),
         }
     } else {
         Upstream::Simulator {
-            seed: env("SIM_SEED").and_then(|s| s.parse().ok()),
-            limits: match env("SIM_LIMITS").as_deref() {
-                None | Some("real") => Limits::REAL,
-                Some("off") => Limits::OFF,
-                Some(other) => return fail(&format!("SIM_LIMITS: {other:?} is not real or off")),
-            },
+            seed: local.sim_seed,
+            limits: local.sim_limits,
         }
     };
-    let token_pem = match token_key(env("TOKEN_PRIVATE_KEY"), env("LOCAL_STATE_DIR")) {
+    let token_pem = match token_key(env.plain("TOKEN_PRIVATE_KEY"), &local.state_dir) {
         Ok(pem) => pem,
         Err(e) => return fail(&format!("token key: {e}")),
     };
+    let addr = local.listen;
     let running = match start(addr, config, upstream, Some(&token_pem)).await {
         Ok(r) => r,
         Err(e) => return fail(&format!("cannot start on {addr}: {e}")),
@@ -104,17 +91,16 @@ async fn main() {
 
 /// `TOKEN_PRIVATE_KEY`, else the key in `LOCAL_STATE_DIR` (default `.verify-proxy/`),
 /// generated on the first start and kept, so tokens stay verifiable across restarts.
-fn token_key(from_env: Option<String>, dir: Option<String>) -> Result<String, String> {
+fn token_key(from_env: Option<String>, dir: &std::path::Path) -> Result<String, String> {
     if let Some(pem) = from_env {
         return Ok(pem);
     }
-    let dir = std::path::PathBuf::from(dir.unwrap_or_else(|| ".verify-proxy".into()));
     let path = dir.join("token-key.pem");
     if let Ok(pem) = std::fs::read_to_string(&path) {
         return Ok(pem);
     }
     let pem = shared::caller::TokenSigner::generate_pem()?;
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     write_private(&path, &pem).map_err(|e| format!("{}: {e}", path.display()))?;
     println!(
         "verify-proxy local: generated a token signing key in {}",

@@ -7,18 +7,16 @@ use serde_json::{Value, json};
 use shared::Config;
 use shared::config::AuthMode;
 use shared::jwks::Jwks;
-use shared::testing::{TestEnv, env_with, json_of};
+use testkit::{TestEnv, env_with, json_of};
 
 fn events_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
 }
 
 async fn with_fixture(fixture: &Value, auth: AuthMode) -> TestEnv {
-    let t = env_with(Config {
-        caller_auth: auth,
-        ..Config::default()
-    })
-    .await;
+    let mut config = Config::default();
+    config.auth.mode = auth;
+    let t = env_with(config).await;
     let r = reqwest::Client::new()
         .post(format!("{}/_sim/requests", t.base))
         .json(&json!({"request_id": fixture["request_id"], "number": fixture["number"], "pin": fixture["pin"]}))

@@ -7,10 +7,9 @@ use lambda_http::Body;
 use serde_json::{Value, json};
 use shared::caller::status;
 use shared::config::VerifyApi;
-use shared::guard::Policy;
-use shared::testing::{TestEnv, env_v2, env_v2_app, json_of, post_json};
 use shared::verify::v2::{Channel, Op, V2_ANSWERS, Workflow};
 use shared::{Config, Endpoint};
+use testkit::{TestEnv, env_v2, env_v2_app, json_of, post_json};
 
 async fn call<E: Endpoint>(t: &TestEnv, body: Value) -> (u16, Value, Option<String>) {
     let r = shared::serve::<E>(post_json(&body.to_string()), &t.deps).await;
@@ -146,11 +145,7 @@ async fn callers_pick_only_allowed_channels() {
     let (s, _, _) =
         call::<request::Start>(&t, json!({ "number": "447700900706", "channel": "sms" })).await;
     assert_eq!(s, 400);
-    let t = env_v2(Config {
-        ignore_unexpected: true,
-        ..Config::default()
-    })
-    .await;
+    let t = env_v2(Config::from_pairs(&[("UNEXPECTED_OPTIONS", "ignore")]).unwrap()).await;
     let (s, _, _) =
         call::<request::Start>(&t, json!({ "number": "447700900707", "channel": "sms" })).await;
     assert_eq!(s, 200);
@@ -188,13 +183,12 @@ async fn application_jwt_auth() {
 
     // A key the application does not have: v2's 401 is our problem, told in generic words.
     let mut t = env_v2_app(Config::default()).await;
-    t.deps.secrets =
-        shared::Secrets::application("some-other-app", shared::testing::APP_PRIVATE_PEM);
+    t.deps.secrets = shared::Secrets::application("some-other-app", testkit::APP_PRIVATE_PEM);
     let (s, b, _) = call::<request::Start>(&t, json!({ "number": "447700900710" })).await;
     assert_eq!((s, b["status"].as_str()), (502, Some("4")), "{b}");
     assert_eq!(b["error_text"], status::ACCOUNT_PROBLEM_TEXT);
     // A key that is no key at all: misconfigured, never a panic.
-    t.deps.secrets = shared::Secrets::application(shared::testing::APP_ID, "not a pem");
+    t.deps.secrets = shared::Secrets::application(testkit::APP_ID, "not a pem");
     let (s, b, _) = call::<request::Start>(&t, json!({ "number": "447700900711" })).await;
     assert_eq!((s, b["status"].as_str()), (502, Some("5")), "{b}");
     assert_eq!(t.all_messages().await, 0);
@@ -220,11 +214,7 @@ fn problem(http: u16, too_many: bool) -> Value {
 /// table gives it; texts that could carry internals never do.
 #[tokio::test]
 async fn every_v2_error_reaches_the_caller_as_the_table_says() {
-    let t = env_v2(Config {
-        guard_policy: Policy::parse("", "*=off", "").unwrap(),
-        ..Config::default()
-    })
-    .await;
+    let t = env_v2(Config::from_pairs(&[("GUARD_MODES", "*=off")]).unwrap()).await;
     let mut n = 0u32;
     let mut checked = 0;
     for row in V2_ANSWERS.iter().filter(|r| r.http >= 400) {
@@ -301,14 +291,6 @@ async fn every_v2_error_reaches_the_caller_as_the_table_says() {
 
 #[tokio::test]
 async fn v1_only_settings_are_refused_with_v2() {
-    let get = |pairs: &'static [(&'static str, &'static str)]| {
-        move |k: &str| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    };
     for bad in [
         &[("VERIFY_API", "v2"), ("VERIFY_WORKFLOW_ID", "6")][..],
         &[("VERIFY_API", "v2"), ("ALLOWED_OPTIONS", "pin_expiry")],
@@ -323,18 +305,18 @@ async fn v1_only_settings_are_refused_with_v2() {
         &[("VERIFY_CHANNELS", "sms")],
         &[("VERIFY_API", "v3")],
     ] {
-        assert!(Config::from_lookup(get(bad)).is_err(), "{bad:?}");
+        assert!(Config::from_pairs(bad).is_err(), "{bad:?}");
     }
-    let ok = Config::from_lookup(get(&[
+    let ok = Config::from_pairs(&[
         ("VERIFY_API", "v2"),
         ("VERIFY_CHANNELS", "whatsapp,sms"),
         ("VERIFY_WHATSAPP_FROM", "447700900000"),
         ("VERIFY_CODE_LENGTH", "8"),
         ("ALLOWED_CHANNELS", "sms,whatsapp"),
         ("VERIFY_LOCALE", "en-gb"),
-    ]))
+    ])
     .unwrap();
-    assert_eq!(ok.verify_api, VerifyApi::V2);
+    assert_eq!(ok.verify.api, VerifyApi::V2);
     assert_eq!(ok.v2.channels, [Channel::Whatsapp, Channel::Sms]);
     assert_eq!(ok.v2.code_length, 8);
 }
@@ -424,10 +406,7 @@ async fn search_reports_events_and_refuses_to_guess() {
 async fn local_server_receives_the_simulators_signed_callbacks() {
     let running = local::start(
         ([127, 0, 0, 1], 0).into(),
-        Config {
-            verify_api: VerifyApi::V2,
-            ..Config::default()
-        },
+        Config::from_pairs(&[("VERIFY_API", "v2")]).unwrap(),
         local::Upstream::Simulator {
             seed: Some(3),
             limits: local::Limits::OFF,

@@ -92,7 +92,7 @@ pub async fn serve<E: Endpoint>(req: Request, deps: &Deps) -> Response<Body> {
         "invocation"
     );
     let store_errors = deps.guard.take_store_errors();
-    if deps.config.metrics {
+    if deps.config.observe.metrics {
         let facts = Facts {
             endpoint: E::NAME,
             verify_status: &verify_status,
@@ -103,7 +103,7 @@ pub async fn serve<E: Endpoint>(req: Request, deps: &Deps) -> Response<Body> {
             store_errors,
             outcome: None,
         };
-        metrics::emit(&deps.config.metrics_namespace, &facts);
+        metrics::emit(&deps.config.observe.namespace, &facts);
     }
     resp
 }
@@ -121,11 +121,11 @@ async fn run<E: Endpoint>(
     let config = &deps.config;
     match *req.method() {
         Method::POST => {}
-        Method::OPTIONS if config.cors_origin.is_some() => return Ok(None),
+        Method::OPTIONS if config.caller.cors_origin.is_some() => return Ok(None),
         ref other => return Err(ProxyError::MethodNotAllowed(other.to_string())),
     }
     // A browser names the page's origin; a foreign page is refused before anything else.
-    if let (Some(allowed), Some(origin)) = (&config.cors_origin, req.headers().get("origin"))
+    if let (Some(allowed), Some(origin)) = (&config.caller.cors_origin, req.headers().get("origin"))
         && origin.as_bytes() != allowed.as_bytes()
     {
         return Err(ProxyError::OriginNotAllowed);
@@ -135,10 +135,14 @@ async fn run<E: Endpoint>(
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok());
-    if config.json_only && !media(content_type).is_some_and(|m| is_json_media(&m)) {
+    if config.caller.json_only && !media(content_type).is_some_and(|m| is_json_media(&m)) {
         return Err(ProxyError::JsonOnly);
     }
-    let fields = Fields::parse(content_type, req.body().as_ref(), config.max_body_bytes)?;
+    let fields = Fields::parse(
+        content_type,
+        req.body().as_ref(),
+        config.caller.max_body_bytes,
+    )?;
     let input = E::parse(&fields, config)?;
     // The guard before anything that costs: a refusal sends nothing and loads no secret.
     // Boxed: the DynamoDB client's futures are large, and stacks of test threads are not.
@@ -147,7 +151,7 @@ async fn run<E: Endpoint>(
         .client
         .v2_workflow()
         .and_then(|w| input.recorded(&deps.guard, &ticket, w.lifetime_ms()));
-    let answer = match (input.test_answer(&config.test_numbers), recorded) {
+    let answer = match (input.test_answer(&config.verify.test_numbers), recorded) {
         (Some(answer), _) => answer,
         (None, Some(recorded)) => recorded?,
         (None, None) => {

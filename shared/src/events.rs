@@ -129,9 +129,9 @@ pub async fn serve(req: Request, deps: &Deps) -> Response<Body> {
         error,
         "invocation"
     );
-    if deps.config.metrics && recorded {
+    if deps.config.observe.metrics && recorded {
         metrics::emit(
-            &deps.config.metrics_namespace,
+            &deps.config.observe.namespace,
             &Facts {
                 endpoint: "events",
                 outcome,

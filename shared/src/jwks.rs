@@ -5,8 +5,8 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
 use crate::caller::TokenSigner;
-use crate::config::Config;
-use crate::deps::{InitError, ssm_client, token_pem};
+use crate::config::{Env, TokenConfig};
+use crate::deps::{InitError, aws, resolve};
 
 /// Backends may cache the keys this long; a rotation keeps the old key published for longer.
 pub const MAX_AGE_S: u64 = 300;
@@ -19,13 +19,23 @@ impl Jwks {
         Self(serde_json::to_string(&signer.jwks()).unwrap_or_else(|_| r#"{"keys":[]}"#.into()))
     }
 
-    /// From `TOKEN_KEY_PARAM` (SSM) or `TOKEN_PRIVATE_KEY`, as the check function reads them.
-    pub async fn from_env() -> Result<Self, InitError> {
-        let config = Config::from_env()?;
-        let pem = token_pem(&ssm_client().await)
-            .await?
+    /// From `TOKEN_KEY_PARAM` (SSM) or `TOKEN_PRIVATE_KEY`, as the check function reads them;
+    /// only the token's settings are read (no Verify, guard or caller settings).
+    pub async fn from_env(env: &Env) -> Result<Self, InitError> {
+        let config = TokenConfig::from_env(env)?;
+        let key = config
+            .key
+            .as_ref()
             .ok_or_else(|| InitError::Token("set TOKEN_KEY_PARAM or TOKEN_PRIVATE_KEY".into()))?;
-        let signer = TokenSigner::from_pem(&pem, config.token).map_err(InitError::Token)?;
+        let values = match key.param() {
+            None => Default::default(),
+            Some(name) => {
+                let ssm = aws_sdk_ssm::Client::new(&aws::sdk_config().await);
+                aws::parameters(Some(&ssm), &[name]).await?
+            }
+        };
+        let pem = resolve(key, &values)?;
+        let signer = TokenSigner::from_pem(&pem, config).map_err(InitError::Token)?;
         Ok(Self::new(&signer))
     }
 

@@ -33,6 +33,3 @@ pub use deps::Deps;
 pub use endpoint::{Endpoint, handle, serve};
 pub use error::{ProxyError, UpstreamError};
 pub use verify::{Credentials, Secrets, VerifyClient};
-
-#[cfg(feature = "testing")]
-pub mod testing;

@@ -32,18 +32,24 @@ const CAPS: &[(&str, LevelFilter)] = &[
 /// The simulator's outbox lines carry PINs and numbers.
 pub const SIM_OUTBOX_TARGET: &str = "verify_sim::outbox";
 
+/// The levels asked for (`AWS_LAMBDA_LOG_LEVEL`, then `RUST_LOG`; read by `config::observe`).
+#[derive(Debug, Clone, Default)]
+pub struct LogLevels {
+    pub lambda: Option<String>,
+    pub rust_log: Option<String>,
+}
+
 /// Initialises JSON logging for a Lambda function. Safe to call twice.
-pub fn init() {
-    init_with(false);
+pub fn init(levels: &LogLevels) {
+    init_with(levels, false);
 }
 
 /// As [`init`]; `show_sim_outbox` lets the simulator's outbox lines through (local server with
 /// `SIM_LOG_OUTBOX=1`).
-pub fn init_with(show_sim_outbox: bool) {
-    let env = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+pub fn init_with(levels: &LogLevels, show_sim_outbox: bool) {
     let filter = filter(
-        env("AWS_LAMBDA_LOG_LEVEL").as_deref(),
-        env("RUST_LOG").as_deref(),
+        levels.lambda.as_deref(),
+        levels.rust_log.as_deref(),
         show_sim_outbox,
     );
     let layer = tracing_subscriber::fmt::layer()

@@ -28,7 +28,7 @@ mod tests {
     async fn handle(req: Request, deps: &Deps) -> Result<Response<Body>, std::convert::Infallible> {
         shared::handle::<Cancel>(req, deps).await
     }
-    use shared::testing::{env, json_of, post_form, post_json};
+    use testkit::{env, json_of, post_form, post_json};
 
     #[tokio::test]
     async fn cancel_follows_the_30_second_rule() {

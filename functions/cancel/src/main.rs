@@ -5,9 +5,10 @@ use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::log::init();
+    let env = shared::config::Env::process();
+    shared::log::init(&shared::config::observe::log_levels(&env));
     // Built once per instance: warm invocations reuse the connection pool and cached secrets.
-    let deps = shared::Deps::from_env().await?;
+    let deps = shared::Deps::from_env(&env).await?;
     let deps = &deps;
     run(service_fn(move |req| shared::handle::<Cancel>(req, deps))).await
 }

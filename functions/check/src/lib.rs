@@ -13,7 +13,7 @@ impl Endpoint for Check {
     fn parse(fields: &Fields, config: &Config) -> Result<CheckRequest, ProxyError> {
         Ok(CheckRequest {
             request_id: fields.request_id()?,
-            code: Pin::parse_up_to(fields.required("code")?, config.max_code_length())?,
+            code: Pin::parse_up_to(fields.required("code")?, config.verify.max_code_length())?,
         })
     }
 
@@ -33,7 +33,7 @@ mod tests {
         shared::handle::<Check>(req, deps).await
     }
     use serde_json::json;
-    use shared::testing::{env, json_of, post_form, post_json};
+    use testkit::{env, json_of, post_form, post_json};
 
     fn other(code: &str) -> &'static str {
         if code == "0000" { "1111" } else { "0000" }
@@ -157,14 +157,13 @@ mod tests {
     #[tokio::test]
     async fn test_number_codes_are_checked_locally() {
         let numbers = shared::verify::TestNumbers::parse("+447700900999:246810").unwrap();
-        let t = shared::testing::env_with(Config {
-            test_numbers: numbers,
-            ..Config::default()
-        })
-        .await;
+        let mut config = Config::default();
+        config.verify.test_numbers = numbers;
+        let t = testkit::env_with(config).await;
         let id = t
             .deps
             .config
+            .verify
             .test_numbers
             .request_id(&shared::verify::Number::parse("447700900999").unwrap())
             .unwrap()
@@ -192,15 +191,14 @@ mod tests {
         // Attack: a test number's fixed code never expires upstream, so guessing it is only
         // stopped by the guard's wrong-code lock (10 a day, then 1 h, doubling).
         let numbers = shared::verify::TestNumbers::parse("+447700900999:246810").unwrap();
-        let t = shared::testing::env_with(Config {
-            test_numbers: numbers,
-            ..Config::default()
-        })
-        .await;
+        let mut config = Config::default();
+        config.verify.test_numbers = numbers;
+        let t = testkit::env_with(config).await;
         let number = shared::verify::Number::parse("447700900999").unwrap();
         let id = t
             .deps
             .config
+            .verify
             .test_numbers
             .request_id(&number)
             .unwrap()

@@ -34,7 +34,7 @@ mod tests {
         shared::handle::<Control>(req, deps).await
     }
     use serde_json::json;
-    use shared::testing::{env, json_of, post_json};
+    use testkit::{env, json_of, post_json};
 
     #[tokio::test]
     async fn trigger_next_event_until_none_left() {

@@ -5,9 +5,10 @@ use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::log::init();
+    let env = shared::config::Env::process();
+    shared::log::init(&shared::config::observe::log_levels(&env));
     // Built once per instance: the guard's store client and the signature secret.
-    let deps = shared::Deps::from_env().await?;
+    let deps = shared::Deps::from_env(&env).await?;
     let deps = &deps;
     run(service_fn(move |req| async move {
         Ok::<_, std::convert::Infallible>(shared::events::serve(req, deps).await)

@@ -4,9 +4,10 @@ use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::log::init();
+    let env = shared::config::Env::process();
+    shared::log::init(&shared::config::observe::log_levels(&env));
     // The public keys are derived once per instance from the same key /check signs with.
-    let jwks = shared::jwks::Jwks::from_env().await?;
+    let jwks = shared::jwks::Jwks::from_env(&env).await?;
     let jwks = &jwks;
     run(service_fn(move |req| async move {
         Ok::<_, std::convert::Infallible>(jwks.serve(&req))

@@ -5,11 +5,11 @@ use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
-use shared::config::{AppCheckConfig, AuthMode};
-use shared::testing::{AppKeys, TestEnv, env_with, json_of, now_s, post, post_form, serve_json};
+use shared::config::{AppCheckConfig, AuthConfig, AuthMode};
 use shared::{Config, Deps};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use testkit::{AppKeys, TestEnv, env_with, json_of, now_s, post, post_form, serve_json};
 
 use crate::Start;
 
@@ -36,11 +36,9 @@ fn with_header(mut req: Request, name: &'static str, value: &str) -> Request {
 }
 
 async fn mode(auth: AuthMode) -> TestEnv {
-    env_with(Config {
-        caller_auth: auth,
-        ..Config::default()
-    })
-    .await
+    let mut config = Config::default();
+    config.auth.mode = auth;
+    env_with(config).await
 }
 
 #[tokio::test]
@@ -76,7 +74,7 @@ async fn iam_mode_needs_a_signed_caller() {
 struct AppCheckEnv {
     t: TestEnv,
     keys: AppKeys,
-    jwks: shared::testing::JsonServer,
+    jwks: testkit::JsonServer,
 }
 
 const ISSUER: &str = "https://firebaseappcheck.googleapis.com/123456";
@@ -85,18 +83,20 @@ const AUDIENCE: &str = "projects/123456";
 async fn app_check() -> AppCheckEnv {
     let keys = AppKeys::new("k1");
     let jwks = serve_json(AppKeys::jwks(&[&keys])).await;
-    let t = env_with(Config {
-        caller_auth: AuthMode::AppCheck,
-        app_check: Some(AppCheckConfig {
-            jwks_url: jwks.url.clone(),
-            issuer: ISSUER.into(),
-            audiences: vec![AUDIENCE.into()],
-            header: "x-firebase-appcheck".into(),
-            jwks_ttl: Duration::from_secs(3600),
-        }),
+    let config = Config {
+        auth: AuthConfig {
+            mode: AuthMode::AppCheck,
+            app_check: Some(AppCheckConfig {
+                jwks_url: jwks.url.clone(),
+                issuer: ISSUER.into(),
+                audiences: vec![AUDIENCE.into()],
+                header: "x-firebase-appcheck".into(),
+                jwks_ttl: Duration::from_secs(3600),
+            }),
+        },
         ..Config::default()
-    })
-    .await;
+    };
+    let t = env_with(config).await;
     AppCheckEnv { t, keys, jwks }
 }
 
@@ -204,7 +204,7 @@ async fn app_check_picks_up_a_rotated_key() {
 async fn app_check_without_reachable_keys_is_503() {
     let a = app_check().await;
     let mut config = a.t.deps.config.clone();
-    if let Some(ac) = config.app_check.as_mut() {
+    if let Some(ac) = config.auth.app_check.as_mut() {
         ac.jwks_url = "http://127.0.0.1:1/jwks".into();
     }
     let t = env_with(config).await;
@@ -228,11 +228,8 @@ fn unsigned(claims: &Value) -> String {
 
 #[tokio::test]
 async fn a_foreign_origin_is_refused_when_cors_is_set() {
-    let t = env_with(Config {
-        cors_origin: Some("https://app.example".into()),
-        ..Config::default()
-    })
-    .await;
+    let t = env_with(Config::from_pairs(&[("CORS_ALLOW_ORIGIN", "https://app.example")]).unwrap())
+        .await;
     let r = handle(
         with_header(start("447700900751"), "origin", "https://evil.example"),
         &t.deps,
@@ -249,11 +246,7 @@ async fn a_foreign_origin_is_refused_when_cors_is_set() {
 
 #[tokio::test]
 async fn json_only_refuses_what_a_page_can_post_without_preflight() {
-    let t = env_with(Config {
-        json_only: true,
-        ..Config::default()
-    })
-    .await;
+    let t = env_with(Config::from_pairs(&[("JSON_ONLY", "true")]).unwrap()).await;
     for req in [
         post_form("number=447700900761"),
         post("text/plain", r#"{"number":"447700900761"}"#),
@@ -274,7 +267,7 @@ async fn json_only_refuses_what_a_page_can_post_without_preflight() {
 async fn the_preflight_allows_the_app_check_header() {
     let a = app_check().await;
     let mut config = a.t.deps.config.clone();
-    config.cors_origin = Some("https://app.example".into());
+    config.caller.cors_origin = Some("https://app.example".into());
     let t = env_with(config).await;
     let req = lambda_http::http::Request::builder()
         .method("OPTIONS")

@@ -17,7 +17,7 @@ impl Endpoint for Start {
         Ok(StartRequest {
             number,
             brand: policy::brand(fields, config)?,
-            sender_id: config.sender_id.clone(),
+            sender_id: config.verify.sender_id.clone(),
             options: policy::options(fields, config)?,
             channel: policy::channel(fields, config)?,
         })
@@ -41,7 +41,7 @@ mod tests {
         shared::handle::<Start>(req, deps).await
     }
     use serde_json::json;
-    use shared::testing::{env, env_with, json_of, post, post_form, post_json};
+    use testkit::{env, env_with, json_of, post, post_form, post_json};
 
     #[tokio::test]
     async fn starts_a_verification_from_json_and_form() {
@@ -108,7 +108,7 @@ mod tests {
     #[tokio::test]
     async fn an_unreachable_guard_store_fails_closed_unless_configured_open() {
         let mut t = env().await;
-        t.deps.guard = shared::testing::unreachable_guard(false);
+        t.deps.guard = testkit::unreachable_guard(false);
         let r = handle(post_json(r#"{"number":"447700900061"}"#), &t.deps)
             .await
             .unwrap();
@@ -116,7 +116,7 @@ mod tests {
         assert_eq!(r.headers()["retry-after"], "5");
         assert_eq!(json_of(&r)["status"], "5");
         assert_eq!(t.all_messages().await, 0, "nothing sent unguarded");
-        t.deps.guard = shared::testing::unreachable_guard(true);
+        t.deps.guard = testkit::unreachable_guard(true);
         let r = handle(post_json(r#"{"number":"447700900061"}"#), &t.deps)
             .await
             .unwrap();
@@ -164,11 +164,7 @@ mod tests {
 
     #[tokio::test]
     async fn refused_destinations_are_403_before_upstream() {
-        let t = env_with(Config {
-            allowed_calling_codes: vec!["44".into()],
-            ..Config::default()
-        })
-        .await;
+        let t = env_with(Config::from_pairs(&[("ALLOWED_CALLING_CODES", "44")]).unwrap()).await;
         let r = handle(post_json(r#"{"number":"+14155550100"}"#), &t.deps)
             .await
             .unwrap();
@@ -184,17 +180,21 @@ mod tests {
     #[tokio::test]
     async fn test_numbers_never_reach_upstream() {
         let numbers = shared::verify::TestNumbers::parse("+447700900999:246810").unwrap();
-        let t = env_with(Config {
-            test_numbers: numbers,
-            ..Config::default()
-        })
-        .await;
+        let mut config = Config::default();
+        config.verify.test_numbers = numbers;
+        let t = env_with(config).await;
         let r = handle(post_json(r#"{"number":"+447700900999"}"#), &t.deps)
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
         let number = shared::verify::Number::parse("447700900999").unwrap();
-        let expected = t.deps.config.test_numbers.request_id(&number).unwrap();
+        let expected = t
+            .deps
+            .config
+            .verify
+            .test_numbers
+            .request_id(&number)
+            .unwrap();
         assert_eq!(json_of(&r)["request_id"], expected.as_str());
         assert_eq!(t.all_messages().await, 0, "no SMS for a test number");
         let real = handle(post_json(r#"{"number":"+447700900998"}"#), &t.deps)
@@ -216,11 +216,9 @@ mod tests {
         let r = handle(options(), &closed.deps).await.unwrap();
         assert_eq!(r.status(), 405);
         assert!(r.headers().get("access-control-allow-origin").is_none());
-        let open = env_with(Config {
-            cors_origin: Some("https://app.example".into()),
-            ..Config::default()
-        })
-        .await;
+        let open =
+            env_with(Config::from_pairs(&[("CORS_ALLOW_ORIGIN", "https://app.example")]).unwrap())
+                .await;
         let r = handle(options(), &open.deps).await.unwrap();
         assert_eq!(r.status(), 204);
         assert_eq!(
@@ -251,11 +249,11 @@ mod tests {
 
     #[tokio::test]
     async fn allowed_options_and_brand_pass_through() {
-        let config = Config {
-            allowed_options: vec!["code_length".into(), "workflow_id".into()],
-            allow_brand_override: true,
-            ..Config::default()
-        };
+        let config = Config::from_pairs(&[
+            ("ALLOWED_OPTIONS", "code_length,workflow_id"),
+            ("ALLOW_BRAND_OVERRIDE", "true"),
+        ])
+        .unwrap();
         let t = env_with(config).await;
         let r = handle(
             post_json(
@@ -365,10 +363,7 @@ mod tests {
 
     #[tokio::test]
     async fn upstream_faults_are_502_or_504_and_never_retried() {
-        let config = Config {
-            timeout: std::time::Duration::from_millis(300),
-            ..Config::default()
-        };
+        let config = Config::from_pairs(&[("VERIFY_TIMEOUT_MS", "300")]).unwrap();
         let t = env_with(config).await;
         t.fault(json!({"path": "/verify/json", "latency_ms": 1000, "times": 1}))
             .await;
@@ -411,9 +406,9 @@ mod tests {
     #[tokio::test]
     async fn verify_throttling_is_429_with_retry_after() {
         let t = env().await;
-        t.sim.set_limits(shared::testing::Limits {
+        t.sim.set_limits(testkit::Limits {
             requests_per_second: Some(1),
-            ..shared::testing::Limits::REAL
+            ..testkit::Limits::REAL
         });
         let first = handle(post_json(r#"{"number":"447700900040"}"#), &t.deps)
             .await

@@ -27,7 +27,7 @@ mod tests {
         shared::handle::<Search>(req, deps).await
     }
     use serde_json::json;
-    use shared::testing::{env, json_of, post_form, post_json};
+    use testkit::{env, json_of, post_form, post_json};
 
     #[tokio::test]
     async fn single_search_masks_number_and_codes() {
@@ -195,7 +195,7 @@ mod tests {
     #[tokio::test]
     async fn verify_search_limits_reach_the_caller_as_429_and_404() {
         let t = env().await;
-        t.sim.set_limits(shared::testing::Limits::REAL);
+        t.sim.set_limits(testkit::Limits::REAL);
         let (id, code) = t.start("447700900540").await;
         let req = || post_json(&json!({"request_id": id}).to_string());
         let r = handle(req(), &t.deps).await.unwrap();

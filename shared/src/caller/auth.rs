@@ -37,12 +37,12 @@ pub struct CallerAuth {
 
 impl CallerAuth {
     pub fn new(config: &Config) -> Result<Self, reqwest::Error> {
-        let app_check = match &config.app_check {
-            Some(c) if config.caller_auth == AuthMode::AppCheck => Some(AppCheck::new(c.clone())?),
+        let app_check = match &config.auth.app_check {
+            Some(c) if config.auth.mode == AuthMode::AppCheck => Some(AppCheck::new(c.clone())?),
             _ => None,
         };
         Ok(Self {
-            mode: config.caller_auth,
+            mode: config.auth.mode,
             app_check,
         })
     }

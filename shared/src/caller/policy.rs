@@ -3,18 +3,20 @@
 //! (`verify::values`); this decides whether they are allowed here.
 
 use crate::caller::fields::Fields;
-use crate::config::{Config, OPTIONS, VerifyApi, brand_problem};
+use crate::config::{Config, OPTIONS, VerifyApi};
 use crate::error::ProxyError;
 use crate::verify::Number;
 use crate::verify::v2::Channel;
+use crate::verify::values::{Brand, CodeLength, Locale, WorkflowId};
 
 /// The deployment's calling-code allowlist and denylist. E.164 calling codes are a prefix code,
 /// so a prefix match on the digits is exact; denylist prefixes may be longer (a premium range).
 pub fn destination(number: &Number, config: &Config) -> Result<(), ProxyError> {
     let digits = number.digits();
+    let caller = &config.caller;
     let starts = |codes: &[String]| codes.iter().any(|c| digits.starts_with(c.as_str()));
-    if (!config.allowed_calling_codes.is_empty() && !starts(&config.allowed_calling_codes))
-        || starts(&config.denied_calling_codes)
+    if (!caller.allowed_calling_codes.is_empty() && !starts(&caller.allowed_calling_codes))
+        || starts(&caller.denied_calling_codes)
     {
         return Err(ProxyError::DestinationNotAllowed);
     }
@@ -24,26 +26,16 @@ pub fn destination(number: &Number, config: &Config) -> Result<(), ProxyError> {
 /// The brand for the SMS text: the configured one, or the caller's when the deployment
 /// allows overriding it.
 pub fn brand(fields: &Fields, config: &Config) -> Result<String, ProxyError> {
+    let configured = || Ok(config.verify.brand.as_str().to_string());
     match fields.get(&["brand"]) {
-        None => Ok(config.brand.clone()),
-        Some(_) if !config.allow_brand_override && config.ignore_unexpected => {
-            Ok(config.brand.clone())
+        None => configured(),
+        Some(_) if !config.caller.allow_brand_override && config.caller.ignore_unexpected => {
+            configured()
         }
-        Some(_) if !config.allow_brand_override => Err(ProxyError::NotAllowed("brand".into())),
-        Some(b) => match brand_problem(b) {
-            Some(problem) => Err(ProxyError::invalid("brand", problem)),
-            // A caller's brand is words, not a link or an address: it lands in someone's SMS.
-            None if !b
-                .chars()
-                .all(|c| c.is_alphanumeric() || " -_&'!".contains(c)) =>
-            {
-                Err(ProxyError::invalid(
-                    "brand",
-                    "letters, digits, spaces and - _ & ' ! only",
-                ))
-            }
-            None => Ok(b.to_string()),
-        },
+        Some(_) if !config.caller.allow_brand_override => {
+            Err(ProxyError::NotAllowed("brand".into()))
+        }
+        Some(b) => Ok(Brand::parse_from_caller(b)?.as_str().to_string()),
     }
 }
 
@@ -54,39 +46,45 @@ pub fn options(
     config: &Config,
 ) -> Result<Vec<(&'static str, String)>, ProxyError> {
     let mut out = Vec::new();
+    let v2 = config.verify.api == VerifyApi::V2;
     for &name in OPTIONS {
         let Some(value) = fields.get(&[name]) else {
             continue;
         };
-        if !config.option_allowed(name) {
-            if config.ignore_unexpected {
+        if !config.caller.option_allowed(name) {
+            if config.caller.ignore_unexpected {
                 continue;
             }
             return Err(ProxyError::NotAllowed(name.to_string()));
         }
-        let (ok, reason) = match name {
-            "code_length" if config.verify_api == VerifyApi::V2 => {
-                (int_in(value, 4, 10), "4 to 10")
-            }
-            "code_length" => (matches!(value, "4" | "6"), "4 or 6"),
-            "pin_expiry" => (int_in(value, 60, 3600), "60 to 3600 seconds"),
-            "next_event_wait" => (int_in(value, 60, 900), "60 to 900 seconds"),
-            "workflow_id" => (int_in(value, 1, 7), "1 to 7"),
-            _ => (locale(value), "one of Verify's languages, such as en-gb"),
+        let checked = match name {
+            "code_length" if v2 => CodeLength::parse_v2(value).map(|c| c.get().to_string()),
+            "code_length" => CodeLength::parse_v1(value).map(|c| c.get().to_string()),
+            "pin_expiry" => seconds(value, 60, 3600, "60 to 3600 seconds"),
+            "next_event_wait" => seconds(value, 60, 900, "60 to 900 seconds"),
+            "workflow_id" => WorkflowId::parse(value).map(|w| w.get().to_string()),
+            _ => Locale::parse_v1(value).map(|l| l.as_str().to_string()),
         };
-        if !ok {
-            return Err(ProxyError::invalid(name, reason));
-        }
-        out.push((name, value.to_string()));
+        out.push((
+            name,
+            checked.map_err(|reason| ProxyError::invalid(name, reason))?,
+        ));
     }
-    for (name, default) in [
-        ("workflow_id", &config.workflow_id),
-        ("code_length", &config.code_length),
-    ] {
+    let defaults = [
+        (
+            "workflow_id",
+            config.verify.workflow_id.map(|w| w.get().to_string()),
+        ),
+        (
+            "code_length",
+            config.verify.code_length.map(|c| c.get().to_string()),
+        ),
+    ];
+    for (name, default) in defaults {
         if let Some(d) = default
             && !out.iter().any(|(n, _)| *n == name)
         {
-            out.push((name, d.clone()));
+            out.push((name, d));
         }
     }
     Ok(out)
@@ -99,12 +97,12 @@ pub fn channel(fields: &Fields, config: &Config) -> Result<Option<Channel>, Prox
     let Some(value) = fields.get(&["channel"]) else {
         return Ok(None);
     };
-    let allowed = match config.verify_api {
+    let allowed = match config.verify.api {
         VerifyApi::V2 => &config.v2.allowed,
         VerifyApi::V1 => &Vec::new(),
     };
     if allowed.is_empty() {
-        return if config.ignore_unexpected {
+        return if config.caller.ignore_unexpected {
             Ok(None)
         } else {
             Err(ProxyError::NotAllowed("channel".into()))
@@ -126,22 +124,12 @@ pub fn channel(fields: &Fields, config: &Config) -> Result<Option<Channel>, Prox
     }
 }
 
-fn int_in(v: &str, lo: u32, hi: u32) -> bool {
-    v.len() <= 5
+/// Whole seconds in `lo..=hi`, as the caller wrote them.
+fn seconds(v: &str, lo: u32, hi: u32, reason: &'static str) -> Result<String, &'static str> {
+    let ok = v.len() <= 5
         && v.bytes().all(|b| b.is_ascii_digit())
-        && v.parse::<u32>().is_ok_and(|n| (lo..=hi).contains(&n))
-}
-
-/// The languages Verify v1 documents for `lg` (the `verify.yml` enum of the start request).
-pub const LOCALES: &[&str] = &[
-    "ar-xa", "cs-cz", "cy-cy", "cy-gb", "da-dk", "de-de", "el-gr", "en-au", "en-gb", "en-in",
-    "en-us", "es-es", "es-mx", "es-us", "fi-fi", "fil-ph", "fr-ca", "fr-fr", "hi-in", "hu-hu",
-    "id-id", "is-is", "it-it", "ja-jp", "ko-kr", "nb-no", "nl-nl", "pl-pl", "pt-br", "pt-pt",
-    "ro-ro", "ru-ru", "sv-se", "th-th", "tr-tr", "vi-vn", "yue-cn", "zh-cn", "zh-tw",
-];
-
-fn locale(v: &str) -> bool {
-    LOCALES.contains(&v)
+        && v.parse::<u32>().is_ok_and(|n| (lo..=hi).contains(&n));
+    if ok { Ok(v.to_string()) } else { Err(reason) }
 }
 
 #[cfg(test)]
@@ -156,21 +144,18 @@ mod tests {
     fn destinations() {
         let open = Config::default();
         assert!(destination(&n("447700900000"), &open).is_ok());
-        let uk_fr = Config {
-            allowed_calling_codes: vec!["44".into(), "33".into()],
-            denied_calling_codes: vec!["3375".into()],
-            ..Config::default()
-        };
+        let uk_fr = Config::from_pairs(&[
+            ("ALLOWED_CALLING_CODES", "44,33"),
+            ("DENIED_CALLING_CODES", "3375"),
+        ])
+        .unwrap();
         assert!(destination(&n("447700900000"), &uk_fr).is_ok());
         assert!(destination(&n("33612345678"), &uk_fr).is_ok());
         assert!(matches!(
             destination(&n("14155550100"), &uk_fr),
             Err(ProxyError::DestinationNotAllowed)
         ));
-        let deny = Config {
-            denied_calling_codes: vec!["882".into(), "7".into()],
-            ..Config::default()
-        };
+        let deny = Config::from_pairs(&[("DENIED_CALLING_CODES", "882,7")]).unwrap();
         assert!(destination(&n("88212345678"), &deny).is_err());
         assert!(destination(&n("79161234567"), &deny).is_err());
         assert!(destination(&n("447700900000"), &deny).is_ok());
@@ -184,10 +169,7 @@ mod tests {
             options(&f, &closed),
             Err(ProxyError::NotAllowed(_))
         ));
-        let open = Config {
-            allowed_options: vec!["code_length".into(), "lg".into()],
-            ..Config::default()
-        };
+        let open = Config::from_pairs(&[("ALLOWED_OPTIONS", "code_length,lg")]).unwrap();
         assert_eq!(
             options(&f, &open).unwrap(),
             vec![("code_length", "6".to_string())]
@@ -199,10 +181,7 @@ mod tests {
             options(&Fields::from_pairs(&[("lg", "xx-yy")]), &open).is_err(),
             "not documented"
         );
-        let defaults = Config {
-            workflow_id: Some("6".into()),
-            ..Config::default()
-        };
+        let defaults = Config::from_pairs(&[("VERIFY_WORKFLOW_ID", "6")]).unwrap();
         assert_eq!(
             options(&Fields::default(), &defaults).unwrap(),
             vec![("workflow_id", "6".to_string())]
@@ -220,7 +199,7 @@ mod tests {
             .take_while(|l| l.starts_with("- "))
             .map(|l| l.trim_start_matches("- "))
             .collect();
-        assert_eq!(listed, LOCALES);
+        assert_eq!(listed, crate::verify::values::V1_LOCALES);
     }
 
     #[test]
@@ -235,18 +214,15 @@ mod tests {
             options(&sent, &strict),
             Err(ProxyError::NotAllowed(_))
         ));
-        let lenient = Config {
-            ignore_unexpected: true,
-            ..Config::default()
-        };
+        let lenient = Config::from_pairs(&[("UNEXPECTED_OPTIONS", "ignore")]).unwrap();
         assert_eq!(brand(&sent, &lenient).unwrap(), "verify-proxy");
         assert!(options(&sent, &lenient).unwrap().is_empty());
         // Ignoring is for fields the deployment does not allow, not for bad values of allowed ones.
-        let allowed = Config {
-            ignore_unexpected: true,
-            allowed_options: vec!["code_length".into()],
-            ..Config::default()
-        };
+        let allowed = Config::from_pairs(&[
+            ("UNEXPECTED_OPTIONS", "ignore"),
+            ("ALLOWED_OPTIONS", "code_length"),
+        ])
+        .unwrap();
         assert!(options(&Fields::from_pairs(&[("code_length", "5")]), &allowed).is_err());
     }
 
@@ -255,10 +231,7 @@ mod tests {
         let c = Config::default();
         assert_eq!(brand(&Fields::default(), &c).unwrap(), "verify-proxy");
         assert!(brand(&Fields::from_pairs(&[("brand", "X")]), &c).is_err());
-        let open = Config {
-            allow_brand_override: true,
-            ..Config::default()
-        };
+        let open = Config::from_pairs(&[("ALLOW_BRAND_OVERRIDE", "true")]).unwrap();
         assert_eq!(
             brand(&Fields::from_pairs(&[("brand", "X")]), &open).unwrap(),
             "X"

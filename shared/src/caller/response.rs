@@ -100,7 +100,7 @@ fn build(http: u16, body: &Value, config: &Config, retry_after: Option<&str>) ->
     set("content-type", "application/json");
     set("cache-control", "no-store");
     set("x-content-type-options", "nosniff");
-    if let Some(origin) = &config.cors_origin {
+    if let Some(origin) = &config.caller.cors_origin {
         set("access-control-allow-origin", origin);
         set("vary", "Origin");
     }
@@ -148,10 +148,7 @@ mod tests {
 
     #[test]
     fn errors_are_json_with_status() {
-        let cfg = Config {
-            cors_origin: Some("https://app.example".into()),
-            ..Config::default()
-        };
+        let cfg = Config::from_pairs(&[("CORS_ALLOW_ORIGIN", "https://app.example")]).unwrap();
         let r = from_error(&ProxyError::Upstream(UpstreamError::Timeout), &cfg);
         assert_eq!(r.status(), 504);
         assert_eq!(r.headers()["content-type"], "application/json");

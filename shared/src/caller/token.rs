@@ -150,6 +150,7 @@ mod tests {
             issuer: "https://verify.example".into(),
             audience: "backend".into(),
             ttl: Duration::from_secs(300),
+            ..TokenConfig::default()
         }
     }
 

@@ -1,7 +1,8 @@
 //! Vonage credentials: an API key and secret (v1, or v2 with Basic auth), or a Vonage
 //! application's id and private key (v2 with JWTs). From SSM Parameter Store (one
 //! `GetParameters` call with decryption, cached for the instance's life or an optional TTL, so
-//! a rotated secret is picked up), or from plain environment variables for local development.
+//! a rotated secret is picked up), or given as values for local development. Which one is
+//! `config::secrets`'s choice; the SSM client is the instance's one (`deps::aws`).
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -126,37 +127,15 @@ impl Secrets {
         }
     }
 
-    /// `VERIFY_APPLICATION_ID` with `VERIFY_PRIVATE_KEY_PARAM` (SSM) or `VERIFY_PRIVATE_KEY`
-    /// (PEM) selects application JWTs; otherwise SSM when `VERIFY_API_KEY_PARAM` and
-    /// `VERIFY_API_SECRET_PARAM` are set, else `VERIFY_API_KEY`/`VERIFY_API_SECRET`. Optional
-    /// `SECRETS_TTL_SECONDS` for SSM.
-    pub async fn from_env() -> Result<Self, SecretsError> {
-        let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
-        let ttl = var("SECRETS_TTL_SECONDS")
-            .and_then(|v| v.parse().ok())
-            .map(Duration::from_secs);
-        let ssm = || async {
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .load()
-                .await;
-            aws_sdk_ssm::Client::new(&sdk)
-        };
-        if let Some(app) = var("VERIFY_APPLICATION_ID") {
-            return match (var("VERIFY_PRIVATE_KEY_PARAM"), var("VERIFY_PRIVATE_KEY")) {
-                (Some(param), _) => Ok(Self::ssm_application(ssm().await, app, param, ttl)),
-                (None, Some(pem)) => Ok(Self::application(app, pem)),
-                (None, None) => Err(SecretsError::NotConfigured),
-            };
-        }
-        if let (Some(key_param), Some(secret_param)) =
-            (var("VERIFY_API_KEY_PARAM"), var("VERIFY_API_SECRET_PARAM"))
+    /// With these credentials already loaded (start-up fetched them with the other secrets):
+    /// the first request makes no SSM call, and a TTL counts from now.
+    pub fn primed(self, loaded: Credentials) -> Self {
+        if let Source::Ssm { cache, .. } = &self.source
+            && let Ok(mut slot) = cache.try_lock()
         {
-            return Ok(Self::ssm(ssm().await, key_param, secret_param, ttl));
+            *slot = Some((loaded, Instant::now()));
         }
-        match (var("VERIFY_API_KEY"), var("VERIFY_API_SECRET")) {
-            (Some(k), Some(s)) => Ok(Self::fixed(k, s)),
-            _ => Err(SecretsError::NotConfigured),
-        }
+        self
     }
 
     /// Whether these are a Vonage application's (v2 only).

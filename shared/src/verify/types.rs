@@ -13,7 +13,7 @@ use crate::verify::values::{Command, Number, Pin, RequestId};
 pub struct StartRequest {
     pub number: Number,
     pub brand: String,
-    pub sender_id: Option<String>,
+    pub sender_id: Option<crate::verify::values::SenderId>,
     /// Validated pass-through options (code_length, pin_expiry, next_event_wait, workflow_id, lg).
     pub options: Vec<(&'static str, String)>,
     /// v2: the channel the caller asked to come first (only from the allowed ones).

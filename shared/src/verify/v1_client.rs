@@ -40,7 +40,7 @@ impl V1Client {
             ("brand", req.brand.as_str()),
         ];
         if let Some(s) = &req.sender_id {
-            form.push(("sender_id", s));
+            form.push(("sender_id", s.as_str()));
         }
         form.extend(req.options.iter().map(|(k, v)| (*k, v.as_str())));
         self.post("/verify/json", creds, &form).await

@@ -175,6 +175,182 @@ impl Command {
     }
 }
 
+/// The brand in the SMS text (`VERIFY_BRAND`, or a caller's where allowed): Verify's 18
+/// characters, nothing invisible. v2 allows 16 ([`Brand::fits_v2`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Brand(String);
+
+impl Brand {
+    pub const MAX: usize = 18;
+    pub const MAX_V2: usize = 16;
+
+    /// The operator's brand (any printable text, such as "Booking.com").
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        if raw.trim().is_empty() {
+            Err("empty")
+        } else if raw.chars().count() > Self::MAX {
+            Err("Verify allows at most 18 characters")
+        } else if raw.chars().any(invisible) {
+            Err("control, bidi or zero-width characters")
+        } else {
+            Ok(Self(raw.to_string()))
+        }
+    }
+
+    /// A caller's brand: words, not a link or an address, since it lands in someone's SMS.
+    pub fn parse_from_caller(raw: &str) -> Result<Self, ProxyError> {
+        let brand = Self::parse(raw).map_err(|reason| ProxyError::invalid("brand", reason))?;
+        if raw
+            .chars()
+            .all(|c| c.is_alphanumeric() || " -_&'!".contains(c))
+        {
+            Ok(brand)
+        } else {
+            Err(ProxyError::invalid(
+                "brand",
+                "letters, digits, spaces and - _ & ' ! only",
+            ))
+        }
+    }
+
+    pub fn fits_v2(&self) -> bool {
+        self.0.chars().count() <= Self::MAX_V2
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Brand {
+    fn default() -> Self {
+        Self("verify-proxy".into())
+    }
+}
+
+/// Characters that change how text shows without being seen: controls, bidi overrides and
+/// isolates, zero-width characters (a brand could otherwise hide or reorder words in the SMS).
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Verify's sender id (`VERIFY_SENDER_ID`): up to 11 letters, digits and spaces, or up to 15
+/// digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SenderId(String);
+
+impl SenderId {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let digits = raw.bytes().all(|b| b.is_ascii_digit());
+        let alnum = raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ');
+        match (digits, alnum) {
+            (true, _) if raw.len() <= 15 => Ok(Self(raw.to_string())),
+            (false, true) if raw.len() <= 11 => Ok(Self(raw.to_string())),
+            _ => Err("up to 11 letters, digits and spaces, or up to 15 digits"),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A v1 workflow (`VERIFY_WORKFLOW_ID`, the `workflow_id` option): 1 to 7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkflowId(u8);
+
+impl WorkflowId {
+    pub const RANGE: std::ops::RangeInclusive<u8> = 1..=7;
+
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        small_number(raw)
+            .filter(|n| Self::RANGE.contains(n))
+            .map(Self)
+            .ok_or("Verify's workflows are 1 to 7")
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+/// How many digits a code has (`VERIFY_CODE_LENGTH`, the `code_length` option): v1 sends 4
+/// or 6, v2 4 to 10 ([`V1_MAX_CODE`], [`V2_MAX_CODE`] are the longest a caller may type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeLength(u8);
+
+impl CodeLength {
+    pub const V1_REASON: &str = "4 or 6";
+    pub const V2_REASON: &str = "4 to 10";
+
+    pub fn parse_v1(raw: &str) -> Result<Self, &'static str> {
+        small_number(raw)
+            .filter(|n| matches!(n, 4 | 6))
+            .map(Self)
+            .ok_or(Self::V1_REASON)
+    }
+
+    pub fn parse_v2(raw: &str) -> Result<Self, &'static str> {
+        small_number(raw)
+            .filter(|n| (4..=V2_MAX_CODE as u8).contains(n))
+            .map(Self)
+            .ok_or(Self::V2_REASON)
+    }
+
+    pub fn get(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+/// A language for the message: v1's `lg` takes one of Verify's 39 documented languages; v2's
+/// `locale` is checked for its `ll-rr` shape (Vonage documents its list per channel).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Locale(String);
+
+impl Locale {
+    pub fn parse_v1(raw: &str) -> Result<Self, &'static str> {
+        if V1_LOCALES.contains(&raw) {
+            Ok(Self(raw.to_string()))
+        } else {
+            Err("one of Verify's languages, such as en-gb")
+        }
+    }
+
+    pub fn parse_v2(raw: &str) -> Result<Self, &'static str> {
+        let b = raw.as_bytes();
+        let shape = b.len() == 5
+            && b[2] == b'-'
+            && raw
+                .bytes()
+                .filter(|c| *c != b'-')
+                .all(|c| c.is_ascii_lowercase());
+        if shape {
+            Ok(Self(raw.to_string()))
+        } else {
+            Err("a language such as en-gb")
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The languages Verify v1 documents for `lg` (the `verify.yml` enum of the start request).
+pub const V1_LOCALES: &[&str] = &[
+    "ar-xa", "cs-cz", "cy-cy", "cy-gb", "da-dk", "de-de", "el-gr", "en-au", "en-gb", "en-in",
+    "en-us", "es-es", "es-mx", "es-us", "fi-fi", "fil-ph", "fr-ca", "fr-fr", "hi-in", "hu-hu",
+    "id-id", "is-is", "it-it", "ja-jp", "ko-kr", "nb-no", "nl-nl", "pl-pl", "pt-br", "pt-pt",
+    "ro-ro", "ru-ru", "sv-se", "th-th", "tr-tr", "vi-vn", "yue-cn", "zh-cn", "zh-tw",
+];
+
+/// Digits only, at most 3 of them (no sign, no space, no `+7`).
+fn small_number(raw: &str) -> Option<u8> {
+    let digits = (1..=3).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit());
+    if digits { raw.parse().ok() } else { None }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,7 +55,7 @@ impl V2Client {
             .map(|c| {
                 let mut step = json!({ "channel": c.as_str(), "to": to });
                 let from = match c {
-                    Channel::Sms => req.sender_id.as_deref(),
+                    Channel::Sms => req.sender_id.as_ref().map(|s| s.as_str()),
                     Channel::Whatsapp => w.whatsapp_from.as_deref(),
                     Channel::Voice => None,
                 };

@@ -37,20 +37,7 @@ impl fmt::Display for Channel {
 
 /// The v2 limits this proxy follows (docs/verify-v2.md has their sources).
 pub const TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 15..=900;
-pub const CODE_LENGTHS: std::ops::RangeInclusive<usize> = 4..=10;
 pub const MAX_STEPS: usize = 3;
-pub const MAX_BRAND: usize = 16;
-
-/// A v2 `locale`: `ll-rr`, lower case (Vonage documents the list per channel; the format
-/// is what can be checked without it going stale).
-pub fn locale_ok(l: &str) -> bool {
-    let b = l.as_bytes();
-    b.len() == 5
-        && b[2] == b'-'
-        && l.bytes()
-            .filter(|c| *c != b'-')
-            .all(|c| c.is_ascii_lowercase())
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workflow {

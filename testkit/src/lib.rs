@@ -8,10 +8,11 @@ use serde_json::Value;
 pub use verify_sim::Limits;
 use verify_sim::{Account, Application, SimConfig, Simulator};
 
-use crate::guard::memory::MemoryStore;
-use crate::guard::{AnyStore, FakeClock, Guard, Hasher};
-use crate::verify::Number;
-use crate::{Config, Deps, Secrets};
+use shared::config::VerifyApi;
+use shared::guard::memory::MemoryStore;
+use shared::guard::{AnyStore, FakeClock, Guard, Hasher};
+use shared::verify::Number;
+use shared::{Config, Deps, Secrets};
 
 pub const KEY: &str = "testkey1";
 pub const SECRET: &str = "test-secret-value";
@@ -41,24 +42,18 @@ pub async fn env_with(config: Config) -> TestEnv {
 }
 
 /// The same over Verify v2 (Basic auth with the key and secret).
-pub async fn env_v2(config: Config) -> TestEnv {
-    env_with(Config {
-        verify_api: crate::config::VerifyApi::V2,
-        ..config
-    })
-    .await
+pub async fn env_v2(mut config: Config) -> TestEnv {
+    config.verify.api = VerifyApi::V2;
+    env_with(config).await
 }
 
 /// Over Verify v2 with application JWTs (the simulator knows [`APP_ID`]'s public key).
-pub async fn env_v2_app(config: Config) -> TestEnv {
-    let config = Config {
-        verify_api: crate::config::VerifyApi::V2,
-        ..config
-    };
+pub async fn env_v2_app(mut config: Config) -> TestEnv {
+    config.verify.api = VerifyApi::V2;
     env_with_secrets(config, Secrets::application(APP_ID, APP_PRIVATE_PEM)).await
 }
 
-pub async fn env_with_secrets(config: Config, secrets: Secrets) -> TestEnv {
+pub async fn env_with_secrets(mut config: Config, secrets: Secrets) -> TestEnv {
     let sim = Simulator::new(SimConfig {
         accounts: vec![Account {
             api_key: KEY.into(),
@@ -84,22 +79,16 @@ pub async fn env_with_secrets(config: Config, secrets: Secrets) -> TestEnv {
     let base = format!("http://{addr}");
     let clock = FakeClock::at(sim.clock().now_ms());
     let guard = Guard::new(
-        config.guard_policy.clone(),
+        config.guard.policy.clone(),
         AnyStore::Memory(MemoryStore::new()),
         Hasher::new(b"test-key-0123456789").expect("key"),
         Arc::new(clock.clone()),
-        config.guard_fail_open,
+        config.guard.fail_open,
     );
-    let deps = Deps::with_guard(
-        Config {
-            base_url: base.clone(),
-            ..config
-        },
-        secrets,
-        guard,
-    )
-    .and_then(Deps::with_generated_token)
-    .expect("deps");
+    config.verify.base_url = base.clone();
+    let deps = Deps::with_guard(config, secrets, guard)
+        .and_then(Deps::with_generated_token)
+        .expect("deps");
     TestEnv {
         sim,
         base,
@@ -258,12 +247,12 @@ pub fn unreachable_guard(fail_open: bool) -> Guard {
             "testing", "testing", None, None, "test",
         ))
         .build();
-    let store = crate::guard::dynamo::DynamoStore::new(
+    let store = shared::guard::dynamo::DynamoStore::new(
         aws_sdk_dynamodb::Client::from_conf(conf),
         "verify-proxy-guard",
     );
     Guard::new(
-        crate::guard::Policy::default(),
+        shared::guard::Policy::default(),
         AnyStore::Dynamo(store),
         Hasher::new(b"unreachable-store-key").expect("key"),
         Arc::new(FakeClock::at(0)),

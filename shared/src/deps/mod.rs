@@ -1,0 +1,259 @@
+//! What a handler needs, built once per instance (outside the handler, so warm invocations
+//! reuse the HTTP connection pool, the cached secrets and the store client).
+
+pub mod aws;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use thiserror::Error;
+
+use crate::caller::{CallerAuth, TokenSigner};
+use crate::config::{Config, ConfigError, Env, GuardStore, Secret, VerifyApi, VonageSource};
+use crate::error::SecretsError;
+use crate::guard::dynamo::DynamoStore;
+use crate::guard::memory::MemoryStore;
+use crate::guard::{AnyStore, Guard, Hasher, SystemClock};
+use crate::verify::{Credentials, Secrets, VerifyClient};
+
+pub struct Deps {
+    pub config: Config,
+    pub client: VerifyClient,
+    pub secrets: Secrets,
+    pub guard: Guard,
+    pub auth: CallerAuth,
+    /// Signs `verification_token`s; `None`: `/check` answers without one.
+    pub token: Option<TokenSigner>,
+    /// Vonage's signature secret, which signs v2 status callbacks (`/events` only).
+    pub signature_secret: Option<String>,
+}
+
+#[derive(Debug, Error)]
+pub enum InitError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    #[error("HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    #[error("guard: {0}")]
+    Guard(String),
+    #[error("SSM: {0}")]
+    Ssm(String),
+    #[error("token key: {0}")]
+    Token(String),
+}
+
+impl Deps {
+    /// With an in-memory guard (a fresh random key) and a fresh token key: the local server
+    /// and tests.
+    pub fn new(config: Config, secrets: Secrets) -> Result<Self, InitError> {
+        let guard = memory_guard(&config, &random_key())?;
+        Self::with_guard(config, secrets, guard)?.with_generated_token()
+    }
+
+    /// With this guard and no token key (see [`Deps::with_token_pem`]).
+    pub fn with_guard(config: Config, secrets: Secrets, guard: Guard) -> Result<Self, InitError> {
+        let client = match config.verify.api {
+            VerifyApi::V1 => VerifyClient::v1(&config.verify.base_url, config.verify.timeout)?,
+            VerifyApi::V2 => VerifyClient::v2(
+                &config.verify.base_url,
+                config.verify.timeout,
+                config.v2.clone(),
+            )?,
+        };
+        if config.verify.api == VerifyApi::V1 && secrets.is_application() {
+            return Err(InitError::Config(ConfigError::new(
+                "VERIFY_APPLICATION_ID",
+                "application JWTs are v2 only: set VERIFY_API=v2, or use a key and secret",
+            )));
+        }
+        let auth = CallerAuth::new(&config)?;
+        Ok(Self {
+            config,
+            client,
+            secrets,
+            guard,
+            auth,
+            token: None,
+            signature_secret: None,
+        })
+    }
+
+    /// Signs with a new Ed25519 key, good for this process only.
+    pub fn with_generated_token(self) -> Result<Self, InitError> {
+        let pem = TokenSigner::generate_pem().map_err(InitError::Token)?;
+        self.with_token_pem(&pem)
+    }
+
+    /// Signs with these PEM keys (the first signs; all are published).
+    pub fn with_token_pem(mut self, pem: &str) -> Result<Self, InitError> {
+        self.token =
+            Some(TokenSigner::from_pem(pem, self.config.token.clone()).map_err(InitError::Token)?);
+        Ok(self)
+    }
+
+    /// A function's start-up: the settings (see the README's table), then the AWS SDK's
+    /// configuration only when something lives in AWS.
+    pub async fn from_env(env: &Env) -> Result<Self, InitError> {
+        let config = Config::from_env(env)?;
+        let sdk = match needs_aws(&config) {
+            true => Some(aws::sdk_config().await),
+            false => None,
+        };
+        Self::from_config(config, sdk.as_ref()).await
+    }
+
+    /// Secrets, the guard and the token key for `config`: every SSM name in one call, so the
+    /// first request finds Vonage's credentials already loaded.
+    pub async fn from_config(config: Config, sdk: Option<&SdkConfig>) -> Result<Self, InitError> {
+        let ssm = sdk.map(aws_sdk_ssm::Client::new);
+        let values = aws::parameters(ssm.as_ref(), &config.ssm_params()).await?;
+        let value = |s: &Secret| resolve(s, &values);
+        let secrets = vonage(&config, ssm, &values)?;
+        let guard = match &config.guard.store {
+            GuardStore::Memory { key } => {
+                let key = key.as_ref().map(value).transpose()?;
+                memory_guard(&config, &key.map_or_else(random_key, String::into_bytes))?
+            }
+            GuardStore::Dynamo { table, key } => {
+                let sdk = sdk.ok_or_else(|| InitError::Guard("no AWS configuration".into()))?;
+                Guard::new(
+                    config.guard.policy.clone(),
+                    AnyStore::Dynamo(DynamoStore::new(
+                        aws_sdk_dynamodb::Client::new(sdk),
+                        table.clone(),
+                    )),
+                    Hasher::new(value(key)?.as_bytes()).map_err(InitError::Guard)?,
+                    Arc::new(SystemClock),
+                    config.guard.fail_open,
+                )
+            }
+        };
+        let token_pem = config.token.key.as_ref().map(value).transpose()?;
+        let signature = config.secrets.signature.as_ref().map(value).transpose()?;
+        let generate = config.token.generate;
+        let mut deps = Self::with_guard(config, secrets, guard)?;
+        deps.signature_secret = signature;
+        match token_pem {
+            Some(pem) => deps.with_token_pem(&pem),
+            // A generated key would differ per instance: no tokens rather than unverifiable ones.
+            None if !generate => Ok(deps),
+            None => deps.with_generated_token(),
+        }
+    }
+}
+
+/// Vonage's credentials alone, as `config` says (the local server with an external Verify).
+pub async fn vonage_secrets(config: &Config) -> Result<Secrets, InitError> {
+    let params = config
+        .secrets
+        .vonage
+        .as_ref()
+        .map(VonageSource::params)
+        .unwrap_or_default();
+    let ssm = match params.is_empty() {
+        true => None,
+        false => Some(aws_sdk_ssm::Client::new(&aws::sdk_config().await)),
+    };
+    let values = aws::parameters(ssm.as_ref(), &params).await?;
+    vonage(config, ssm, &values)
+}
+
+/// Vonage's credentials from their source: SSM ones already loaded (`values`), and refreshed
+/// through `ssm` after the TTL.
+fn vonage(
+    config: &Config,
+    ssm: Option<aws_sdk_ssm::Client>,
+    values: &BTreeMap<String, String>,
+) -> Result<Secrets, InitError> {
+    let vonage = config
+        .secrets
+        .vonage
+        .clone()
+        .ok_or(SecretsError::NotConfigured)?;
+    let ttl = config.secrets.ttl;
+    Ok(match (vonage, ssm) {
+        (
+            VonageSource::Key {
+                api_key,
+                api_secret,
+            },
+            _,
+        ) => Secrets::fixed(api_key, api_secret),
+        (
+            VonageSource::App {
+                application_id,
+                key: Secret::Value(pem),
+            },
+            _,
+        ) => Secrets::application(application_id, pem),
+        (
+            VonageSource::KeyParams {
+                key_param,
+                secret_param,
+            },
+            Some(ssm),
+        ) => {
+            let loaded = Credentials::Key {
+                api_key: resolve_param(&key_param, values)?,
+                api_secret: resolve_param(&secret_param, values)?,
+            };
+            Secrets::ssm(ssm, key_param, secret_param, ttl).primed(loaded)
+        }
+        (
+            VonageSource::App {
+                application_id,
+                key: Secret::Param(param),
+            },
+            Some(ssm),
+        ) => {
+            let loaded = Credentials::App {
+                application_id: application_id.clone(),
+                private_key_pem: resolve_param(&param, values)?,
+            };
+            Secrets::ssm_application(ssm, application_id, param, ttl).primed(loaded)
+        }
+        (_, None) => return Err(InitError::Ssm("no AWS configuration".into())),
+    })
+}
+
+/// Whether start-up needs the AWS SDK: a DynamoDB guard or a secret in SSM.
+pub fn needs_aws(config: &Config) -> bool {
+    matches!(config.guard.store, GuardStore::Dynamo { .. }) || !config.ssm_params().is_empty()
+}
+
+/// A secret's value: its own, or its parameter's from the start-up fetch.
+pub fn resolve(secret: &Secret, values: &BTreeMap<String, String>) -> Result<String, InitError> {
+    match secret {
+        Secret::Value(v) => Ok(v.clone()),
+        Secret::Param(name) => resolve_param(name, values),
+    }
+}
+
+fn resolve_param(name: &str, values: &BTreeMap<String, String>) -> Result<String, InitError> {
+    values
+        .get(name)
+        .cloned()
+        .ok_or_else(|| InitError::Ssm(format!("{name} has no value")))
+}
+
+/// A guard counting in this process's memory, digests keyed by `key`.
+fn memory_guard(config: &Config, key: &[u8]) -> Result<Guard, InitError> {
+    Ok(Guard::new(
+        config.guard.policy.clone(),
+        AnyStore::Memory(MemoryStore::new()),
+        Hasher::new(key).map_err(InitError::Guard)?,
+        Arc::new(SystemClock),
+        config.guard.fail_open,
+    ))
+}
+
+/// 32 random bytes from the OS: digests are only comparable within this process.
+pub fn random_key() -> Vec<u8> {
+    use rand::{RngCore, SeedableRng};
+    let mut key = vec![0u8; 32];
+    rand::rngs::StdRng::from_os_rng().fill_bytes(&mut key);
+    key
+}
