@@ -1,8 +1,6 @@
 //! Verify v1 rules: Workflow timings, PIN renewal and expiry, on the simulated clock.
 
-mod common;
-
-use common::start;
+use crate::common::start;
 use serde_json::Value;
 
 const NUM: &str = "447700900001";

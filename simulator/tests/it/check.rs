@@ -1,8 +1,6 @@
 //! Verify v1 rules: Checking codes, over real HTTP.
 
-mod common;
-
-use common::start;
+use crate::common::start;
 
 const NUM: &str = "447700900001";
 

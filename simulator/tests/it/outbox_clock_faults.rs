@@ -1,10 +1,8 @@
 //! The simulator's own controls: outbox, clock, fault injection and deterministic mode.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::start;
+use crate::common::start;
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -74,7 +72,7 @@ async fn inspect_shows_the_pin() {
     assert_eq!(r["pin"].as_str().unwrap(), s.last_code(&id).await);
 }
 
-async fn add_fault(s: &common::Sim, fault: Value) {
+async fn add_fault(s: &crate::common::Sim, fault: Value) {
     let r = s
         .http
         .post(format!("{}/_sim/faults", s.base))

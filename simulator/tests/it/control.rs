@@ -1,8 +1,6 @@
 //! Verify v1 rules: Cancel and trigger_next_event, over real HTTP.
 
-mod common;
-
-use common::start;
+use crate::common::start;
 use serde_json::json;
 
 const NUM: &str = "447700900001";

@@ -1,20 +1,18 @@
 //! The v2 face over HTTP: Basic and application-JWT auth, the workflow of channels with
 //! fallback, the outbox for every channel, and each problem answer (docs/verify-v2.md).
 
-mod common;
-
+use crate::common::{KEY, SECRET, Sim};
 use base64::Engine as _;
-use common::{KEY, SECRET, Sim};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use verify_sim::{Account, Application, Limits, SimConfig};
 
 const APP_ID: &str = "5b6b1c2e-0000-4000-a000-000000000001";
-const PRIVATE_PEM: &str = include_str!("fixtures/test-only-app-private.pem");
-const PUBLIC_PEM: &str = include_str!("fixtures/test-only-app-public.pem");
+const PRIVATE_PEM: &str = include_str!("../fixtures/test-only-app-private.pem");
+const PUBLIC_PEM: &str = include_str!("../fixtures/test-only-app-public.pem");
 
 async fn sim() -> Sim {
-    common::start_with(SimConfig {
+    crate::common::start_with(SimConfig {
         accounts: vec![Account {
             api_key: KEY.into(),
             api_secret: SECRET.into(),

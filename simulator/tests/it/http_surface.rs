@@ -1,8 +1,6 @@
 //! Verify v1 rules: Transport (methods, formats, paths) and credentials, over real HTTP.
 
-mod common;
-
-use common::{KEY, SECRET, start};
+use crate::common::{KEY, SECRET, start};
 use serde_json::{Value, json};
 
 // ---- transport: methods, formats, paths ---------------------------------------------------

@@ -1,8 +1,6 @@
 //! Verify v1 rules: Starting a verification: parameters, limits, concurrency, normalisation, PSD2.
 
-mod common;
-
-use common::start;
+use crate::common::start;
 use serde_json::Value;
 
 const NUM: &str = "447700900001";
@@ -12,7 +10,7 @@ const NUM: &str = "447700900001";
 /// Parameters added to (or replacing) a base request.
 type Extra = &'static [(&'static str, &'static str)];
 
-async fn request_with(s: &common::Sim, extra: &[(&str, &str)]) -> Value {
+async fn request_with(s: &crate::common::Sim, extra: &[(&str, &str)]) -> Value {
     let mut p = vec![("number", NUM), ("brand", "Acme")];
     for (k, v) in extra {
         p.retain(|(pk, _)| pk != k);

@@ -1,11 +1,9 @@
 //! Verify's own limits over HTTP: 30 calls/s and 1 search/s per account (status 1,
 //! "Throttled", HTTP 200), and search answering 101 for a minute after completion.
 
-mod common;
-
 use std::time::Instant;
 
-use common::{Sim, start};
+use crate::common::{Sim, start};
 use serde_json::{Value, json};
 
 async fn set_limits(s: &Sim, limits: Value) -> reqwest::Response {
@@ -24,7 +22,7 @@ async fn real(s: &Sim) {
 
 #[tokio::test]
 async fn the_default_is_what_verify_documents_and_bad_limits_are_refused() {
-    let s = common::start_with(verify_sim::SimConfig::default()).await;
+    let s = crate::common::start_with(verify_sim::SimConfig::default()).await;
     let got: Value = s
         .http
         .get(format!("{}/_sim/limits", s.base))

@@ -9,9 +9,7 @@ use aws_sdk_ssm::types::ParameterType;
 use shared::error::SecretsError;
 use shared::{Credentials, Secrets};
 
-mod common;
-
-use common::moto;
+use crate::common::moto;
 
 fn client(url: &str) -> aws_sdk_ssm::Client {
     let conf = aws_sdk_ssm::Config::builder()

@@ -2,8 +2,6 @@
 //! (partition key `pk`, on-demand, TTL on `exp`), the same conformance suite the memory store
 //! passes (parallel starts included), and failing closed or open when DynamoDB is unreachable.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -69,7 +67,7 @@ async fn table(c: &aws_sdk_dynamodb::Client, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_store_suite_passes_on_dynamodb() {
-    let moto = common::moto();
+    let moto = crate::common::moto();
     let c = client(&moto.url);
     table(&c, "verify-proxy-guard").await;
     conformance::run(|| AnyStore::Dynamo(DynamoStore::new(c.clone(), "verify-proxy-guard"))).await;

@@ -1,8 +1,6 @@
 //! Verify v1 rules: Search shapes, limits, records and account isolation.
 
-mod common;
-
-use common::{KEY, SECRET, start};
+use crate::common::{KEY, SECRET, start};
 use serde_json::{Value, json};
 
 const NUM: &str = "447700900001";
