@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use shared::guard::dynamo::DynamoStore;
-use shared::guard::memory::MemoryStore;
+use shared::guard::store::dynamo::DynamoStore;
+use shared::guard::store::memory::MemoryStore;
 use shared::guard::{AnyStore, Guard, Hasher, Policy, SystemClock};
 use shared::verify::Number;
 

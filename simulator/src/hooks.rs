@@ -9,7 +9,7 @@ use crate::faults::Fault;
 use crate::limits::Limits;
 use crate::params::Params;
 use crate::reply::sim_json;
-use crate::server::Simulator;
+use crate::state::Simulator;
 use crate::v2::callbacks::CallbackTarget;
 
 pub(crate) fn handle(

@@ -1,8 +1,8 @@
 //! The HTTP face of the simulator: Verify's paths with the real API's method, status-code
-//! and content-type behaviour. `/_sim/*` (for people and tests) is in `hooks.rs`.
+//! and content-type behaviour, v2's under `v2/`. `/_sim/*` (for people and tests) is in
+//! `hooks.rs`; the state they share is `state.rs`.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
@@ -12,69 +12,16 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::clock::Clock;
-use crate::engine::{Account, Engine, StartKind, standard_text};
-use crate::faults::{Fault, Faults};
+use crate::engine::{StartKind, standard_text};
+use crate::faults::Fault;
 use crate::hooks;
-use crate::limits::Limits;
 use crate::params::Params;
 use crate::reply::{plain, secure, verify_json};
+use crate::state::Simulator;
 use crate::v2;
-use crate::v2::auth::Application;
-use crate::v2::callbacks::CallbackTarget;
 
 /// Largest request body accepted; the real gateway refused request lines over ~8 KB.
 const MAX_BODY: usize = 16 * 1024;
-
-#[derive(Debug, Clone)]
-pub struct SimConfig {
-    pub accounts: Vec<Account>,
-    /// Seed for PINs and request ids (deterministic mode); random when `None`.
-    pub seed: Option<u64>,
-    /// Fire due events every second even when nobody asks (so the outbox fills in real time).
-    /// State catches up lazily on every call anyway; benchmarks turn this off because one
-    /// sweep over tens of thousands of live verifications stalls the lock.
-    pub ticker: bool,
-    /// Verify's rate limits and search gap; [`Limits::OFF`] for load and attack tests.
-    pub limits: Limits,
-    /// Vonage applications whose RS256 JWTs the v2 face accepts.
-    pub applications: Vec<Application>,
-    /// Where v2 summaries are posted, signed (also `POST /_sim/callbacks`).
-    pub callbacks: Option<CallbackTarget>,
-}
-
-impl Default for SimConfig {
-    fn default() -> Self {
-        Self {
-            accounts: vec![Account {
-                api_key: "test-key".into(),
-                api_secret: "test-secret".into(),
-                pin_code_enabled: false,
-            }],
-            seed: None,
-            ticker: true,
-            limits: Limits::REAL,
-            applications: Vec::new(),
-            callbacks: None,
-        }
-    }
-}
-
-/// Shared simulator state; cheap to clone.
-#[derive(Clone)]
-pub struct Simulator {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    ticker: bool,
-    applications: Vec<Application>,
-    callbacks: Mutex<Option<CallbackTarget>>,
-    sent: std::sync::atomic::AtomicU64,
-    engine: Mutex<Engine>,
-    clock: Clock,
-    faults: Mutex<Faults>,
-}
 
 #[derive(Clone, Copy)]
 enum Op {
@@ -85,107 +32,6 @@ enum Op {
 }
 
 impl Simulator {
-    pub fn new(config: SimConfig) -> Self {
-        let mut engine = Engine::new(config.accounts, config.seed);
-        engine.set_limits(config.limits);
-        Self {
-            inner: Arc::new(Inner {
-                ticker: config.ticker,
-                applications: config.applications,
-                callbacks: Mutex::new(config.callbacks),
-                sent: std::sync::atomic::AtomicU64::new(1),
-                engine: Mutex::new(engine),
-                clock: Clock::default(),
-                faults: Mutex::new(Faults::default()),
-            }),
-        }
-    }
-
-    pub(crate) fn accounts(&self) -> Vec<Account> {
-        self.engine().accounts().to_vec()
-    }
-
-    pub(crate) fn applications(&self) -> Vec<Application> {
-        self.inner.applications.clone()
-    }
-
-    pub fn set_callbacks(&self, target: Option<CallbackTarget>) {
-        *self
-            .inner
-            .callbacks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = target;
-    }
-
-    /// Posts the summaries of v2 verifications that finished (dropped when no URL is set).
-    pub(crate) fn deliver(&self) {
-        let summaries = self.engine().take_summaries();
-        let target = self
-            .inner
-            .callbacks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let Some(target) = target else {
-            return;
-        };
-        for (api_key, body) in summaries {
-            let seq = self
-                .inner
-                .sent
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            crate::v2::callbacks::send(&target, &api_key, &body, seq);
-        }
-    }
-
-    pub fn limits(&self) -> Limits {
-        self.engine().limits()
-    }
-
-    /// Replaces the rate limits and search gap (also `POST /_sim/limits`).
-    pub fn set_limits(&self, limits: Limits) {
-        self.engine().set_limits(limits);
-    }
-
-    pub fn clock(&self) -> &Clock {
-        &self.inner.clock
-    }
-
-    /// Locks the engine; a poisoned lock is recovered since the state stays consistent
-    /// (every mutation completes before the guard drops).
-    pub(crate) fn engine(&self) -> MutexGuard<'_, Engine> {
-        self.inner
-            .engine
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub(crate) fn faults(&self) -> MutexGuard<'_, Faults> {
-        self.inner
-            .faults
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Fires due events and expiries for every request (the ticker and the outbox call it).
-    pub fn tick(&self) {
-        let now = self.inner.clock.now_ms();
-        self.engine().catch_up_all(now);
-        self.deliver();
-    }
-
-    /// Runs [`Simulator::tick`] every second in a background task.
-    pub fn spawn_ticker(&self) {
-        let ticker = self.clone();
-        tokio::spawn(async move {
-            let mut interval = tokio::time::interval(Duration::from_secs(1));
-            loop {
-                interval.tick().await;
-                ticker.tick();
-            }
-        });
-    }
-
     pub fn router(&self) -> Router {
         Router::new().fallback(dispatch).with_state(self.clone())
     }
@@ -201,7 +47,7 @@ impl Simulator {
                 tracing::error!("simulator server stopped: {e}");
             }
         });
-        if self.inner.ticker {
+        if self.ticks() {
             self.spawn_ticker();
         }
         Ok(local)

@@ -9,7 +9,7 @@ pub use verify_sim::Limits;
 use verify_sim::{Account, Application, SimConfig, Simulator};
 
 use shared::config::VerifyApi;
-use shared::guard::memory::MemoryStore;
+use shared::guard::store::memory::MemoryStore;
 use shared::guard::{AnyStore, FakeClock, Guard, Hasher};
 use shared::verify::Number;
 use shared::{Config, Deps, Secrets};
@@ -247,7 +247,7 @@ pub fn unreachable_guard(fail_open: bool) -> Guard {
             "testing", "testing", None, None, "test",
         ))
         .build();
-    let store = shared::guard::dynamo::DynamoStore::new(
+    let store = shared::guard::store::dynamo::DynamoStore::new(
         aws_sdk_dynamodb::Client::from_conf(conf),
         "verify-proxy-guard",
     );

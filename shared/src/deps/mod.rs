@@ -12,8 +12,8 @@ use thiserror::Error;
 use crate::caller::{CallerAuth, TokenSigner};
 use crate::config::{Config, ConfigError, Env, GuardStore, Secret, VerifyApi, VonageSource};
 use crate::error::SecretsError;
-use crate::guard::dynamo::DynamoStore;
-use crate::guard::memory::MemoryStore;
+use crate::guard::store::dynamo::DynamoStore;
+use crate::guard::store::memory::MemoryStore;
 use crate::guard::{AnyStore, Guard, Hasher, SystemClock};
 use crate::verify::{Credentials, Secrets, VerifyClient};
 

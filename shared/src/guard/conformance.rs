@@ -1,5 +1,5 @@
 //! One behaviour suite for every `Store` adapter (memory in unit tests, DynamoDB served by moto
-//! in `shared/tests/guard_dynamodb.rs`), including the concurrency that makes limits exact:
+//! in `shared/tests/it/guard_dynamodb.rs`), including the concurrency that makes limits exact:
 //! of N parallel starts to one number, exactly the limit pass. Panics on the first mismatch.
 
 use std::sync::Arc;

@@ -5,10 +5,8 @@
 
 pub mod clock;
 pub mod conformance;
-pub mod dynamo;
 pub mod guarded;
 pub mod keys;
-pub mod memory;
 pub mod rules;
 pub mod store;
 
@@ -25,7 +23,9 @@ pub use guarded::Guarded;
 pub use keys::Hasher;
 use rules::{DAY, HOUR, MINUTE, Mode, Rule};
 pub use rules::{Policy, retry_after_s};
-pub use store::{AnyStore, Lock, Record, Store, StoreError};
+pub use store::any::AnyStore;
+use store::key;
+pub use store::{Lock, Record, Store, StoreError};
 
 /// Records of started verifications are kept this long (search works on them this long).
 const RECORD_TTL: i64 = 7 * DAY;
@@ -271,14 +271,14 @@ impl Guard {
             let (day, day_end) = rules::window(now, DAY);
             let mut steps = self.delivery_steps(s);
             let range_step = steps.len();
-            let range_key = format!("r:{}:unv", s.range);
+            let range_key = key::range_unverified(&s.range);
             steps.push(self.step(Rule::RangeUnverifiedPerDay, &range_key, DAY, 1, now));
-            let (c, range_lock_key) = (&s.calling_code, format!("lock:r:{}", s.range));
+            let (c, range_lock_key) = (&s.calling_code, key::range_lock(&s.range));
             let codes = self.policy.count(Rule::IpCallingCodes).max(0) as usize;
-            let country_lock_key = format!("lock:c:{c}");
-            let ip_codes_key = format!("i:{}:cc:{day}", s.ip);
-            let c_unverified_key = format!("c:{c}:unv:{day}");
-            let c_verified_key = format!("c:{c}:ver:{day}");
+            let country_lock_key = key::country_lock(c);
+            let ip_codes_key = key::ip_calling_codes(&s.ip, day);
+            let c_unverified_key = key::country_unverified(c, day);
+            let c_verified_key = key::country_verified(c, day);
             let (learning, totals, r_lock, c_lock, code_ok, c_unv, c_ver) = tokio::try_join!(
                 self.learning(now),
                 self.add_all(&steps, now),
@@ -318,7 +318,7 @@ impl Guard {
             if self.policy.mode(Rule::NumberCooldown) != Mode::Off && v.refused.is_none() {
                 let wait = rules::cooldown(totals[0], self.policy.limit(Rule::NumberCooldown));
                 retry = retry_after_s(now + wait, now);
-                let gate = format!("gate:n:{}", s.number);
+                let gate = key::cooldown_gate(&s.number);
                 match self.store.claim(&gate, now, now + wait).await? {
                     Ok(()) => cooldown_until = Some(now + wait),
                     Err(open_at) => {
@@ -349,7 +349,7 @@ impl Guard {
                 let gap = self.policy.trigger_gap_ms();
                 if let Err(open_at) = self
                     .store
-                    .claim(&format!("gate:t:{request_id}"), s.now, s.now + gap)
+                    .claim(&key::trigger_gate(request_id), s.now, s.now + gap)
                     .await?
                 {
                     v.over(Rule::TriggerGap, open_at);
@@ -367,17 +367,17 @@ impl Guard {
         }
         let since = self
             .store
-            .first_value("g:deployed", now, now + 10 * 365 * DAY)
+            .first_value(key::DEPLOYED, now, now + 10 * 365 * DAY)
             .await?;
         Ok(now - since < AUTOBLOCK_LEARNING)
     }
 
     /// A counter in the current `len` window: over its rule's limit until the window ends.
-    fn step(&self, rule: Rule, key: &str, len: i64, delta: i64, now: i64) -> Step {
+    fn step(&self, rule: Rule, base: &str, len: i64, delta: i64, now: i64) -> Step {
         let (index, end) = rules::window(now, len);
         Step {
             rule,
-            key: format!("{key}:{index}"),
+            key: key::windowed(base, index),
             delta,
             end,
             max: self.policy.count(rule),
@@ -392,14 +392,14 @@ impl Guard {
         let eur = |rule| rules::eur_units(self.policy.limit(rule));
         let (day, day_end) = rules::window(now, DAY);
         vec![
-            self.step(Rule::NumberPerHour, &format!("n:{n}:h"), HOUR, 1, now),
-            self.step(Rule::NumberPerDay, &format!("n:{n}:d"), DAY, 1, now),
-            self.step(Rule::IpPer10Min, &format!("i:{i}:10m"), 10 * MINUTE, 1, now),
-            self.step(Rule::IpPerDay, &format!("i:{i}:d"), DAY, 1, now),
-            self.step(Rule::GlobalStartsPerDay, "g:starts:d", DAY, 1, now),
+            self.step(Rule::NumberPerHour, &key::number_per_hour(n), HOUR, 1, now),
+            self.step(Rule::NumberPerDay, &key::number_per_day(n), DAY, 1, now),
+            self.step(Rule::IpPer10Min, &key::ip_per_10min(i), 10 * MINUTE, 1, now),
+            self.step(Rule::IpPerDay, &key::ip_per_day(i), DAY, 1, now),
+            self.step(Rule::GlobalStartsPerDay, key::GLOBAL_STARTS, DAY, 1, now),
             Step {
                 rule: Rule::SpendPerDay,
-                key: format!("g:spend:d:{day}"),
+                key: key::spend_day(day),
                 delta: s.price,
                 end: day_end,
                 max: eur(Rule::SpendPerDay),
@@ -407,7 +407,7 @@ impl Guard {
             },
             Step {
                 rule: Rule::SpendPerMonth,
-                key: format!("g:spend:m:{}", rules::month(now)),
+                key: key::spend_month(&rules::month(now)),
                 delta: s.price,
                 end: now + 32 * DAY,
                 max: eur(Rule::SpendPerMonth),
@@ -453,7 +453,7 @@ impl Guard {
         tracing::warn!(calling_code = %c, strikes, "guard: country auto-block");
         self.store
             .set_lock(
-                &format!("lock:c:{c}"),
+                &key::country_lock(c),
                 Lock { until, strikes },
                 until + STRIKE_MEMORY,
             )
@@ -480,7 +480,7 @@ impl Guard {
             outcome: None,
         };
         let gap = self.policy.trigger_gap_ms();
-        let gate = format!("gate:t:{request_id}");
+        let gate = key::trigger_gate(request_id);
         let result = tokio::try_join!(
             self.store
                 .put_record(request_id, &record, s.now + RECORD_TTL),
@@ -498,7 +498,7 @@ impl Guard {
         let Some(until) = cooldown_until else {
             return;
         };
-        let gate = format!("gate:n:{}", s.number);
+        let gate = key::cooldown_gate(&s.number);
         if let Err(e) = self.store.release(&gate, until).await {
             tracing::warn!(error = %e, "guard: could not reopen a cooldown after an unsent start");
         }
@@ -518,11 +518,11 @@ impl Guard {
     pub async fn admit_check(&self, record: &Record, ip: &str) -> Result<(), ProxyError> {
         let now = self.now();
         self.checked(async {
-            let lock_key = format!("lock:nw:{}", record.number);
+            let lock_key = key::wrong_code_lock(&record.number);
             // A zero add reads the hour's wrong codes from this address.
             let wrong = self.step(
                 Rule::IpWrongCodesPerHour,
-                &format!("i:{ip}:wrong"),
+                &key::ip_wrong_codes(ip),
                 HOUR,
                 0,
                 now,
@@ -599,14 +599,14 @@ impl Guard {
         let steps = [
             self.step(
                 Rule::IpWrongCodesPerHour,
-                &format!("i:{ip}:wrong"),
+                &key::ip_wrong_codes(ip),
                 HOUR,
                 1,
                 now,
             ),
             self.step(
                 Rule::NumberWrongCodesPerDay,
-                &format!("n:{}:wrong", record.number),
+                &key::number_wrong_codes(&record.number),
                 DAY,
                 1,
                 now,
@@ -616,7 +616,7 @@ impl Guard {
         if totals[1] > steps[1].max
             && self.policy.mode(Rule::NumberWrongCodesPerDay) == Mode::Enforce
         {
-            let lock_key = format!("lock:nw:{}", record.number);
+            let lock_key = key::wrong_code_lock(&record.number);
             let old = self.store.get_lock(&lock_key, now).await?;
             if old.is_none_or(|l| l.until <= now) {
                 let strikes = old.map_or(0, |l| l.strikes) + 1;
@@ -641,9 +641,9 @@ impl Guard {
         let (day, end) = rules::window(r.created_at, DAY);
         let c = &r.calling_code;
         let keys = [
-            format!("r:{}:unv:{day}", r.range),
-            format!("c:{c}:unv:{day}"),
-            format!("c:{c}:ver:{day}"),
+            key::windowed(&key::range_unverified(&r.range), day),
+            key::country_unverified(c, day),
+            key::country_verified(c, day),
         ];
         tokio::try_join!(
             self.store.add(&keys[0], -1, now, end),

@@ -1,11 +1,11 @@
 //! The guard's decisions on a fake clock and the memory store (the same suite runs against
-//! DynamoDB in `shared/tests/guard_dynamodb.rs`).
+//! DynamoDB in `shared/tests/it/guard_dynamodb.rs`).
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use super::memory::MemoryStore;
 use super::rules::{DAY, HOUR, MINUTE, Mode, Rule};
+use super::store::memory::MemoryStore;
 use super::*;
 
 /// 2027-01-01T00:30:00Z: far from a day boundary for the day windows used here.

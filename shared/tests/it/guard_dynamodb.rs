@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification,
 };
 use shared::ProxyError;
-use shared::guard::dynamo::DynamoStore;
+use shared::guard::store::dynamo::DynamoStore;
 use shared::guard::{AnyStore, FakeClock, Guard, Hasher, Policy, conformance};
 use shared::verify::Number;
 

@@ -1,12 +1,17 @@
-//! The import rule written at the top of `src/lib.rs`, checked over the source: every
-//! `crate::` path points to the same layer or one below, and no files import each other in
-//! a loop.
+//! The import rules, checked over the source: in `shared` the rule written at the top of
+//! `src/lib.rs`, in the simulator its own (below). Every path that names a module counts:
+//! `crate::a::b`, and `super::b` and `self::b` resolved against the file's module. Each import
+//! must point to the same layer or one below, and no files may import each other in a loop.
+//! Code after the first `#[cfg(test)]` is test code and not counted. Not read: a folder face's
+//! own `use child::...` (`mod.rs` re-exporting its children, or a type's impl split over
+//! files as the simulator's engine does), which is the folder's business.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// error, log <- verify/ <- guard/ <- config <- caller/ <- deps, metrics <- endpoint, jwks (testing on top).
-fn layer(top: &str) -> Option<u8> {
+/// shared: error, log <- verify/ <- guard/ <- config/ <- caller/ <- deps/, metrics <- endpoint,
+/// events, jwks.
+fn shared_layer(top: &str) -> Option<u8> {
     Some(match top {
         "error" | "log" => 0,
         "verify" => 1,
@@ -15,7 +20,22 @@ fn layer(top: &str) -> Option<u8> {
         "caller" => 4,
         "deps" | "metrics" => 5,
         "endpoint" | "events" | "jwks" => 6,
-        "testing" => 7,
+        _ => return None,
+    })
+}
+
+/// simulator: its building blocks <- engine/ (Verify's rules, knowing no HTTP face) <- v2's
+/// auth, callbacks and problem documents <- state (the shared handle) <- the faces (hooks,
+/// v2) <- server. Modules are named in full where a folder spans two layers (`v2`).
+fn simulator_layer(module: &str) -> Option<u8> {
+    let top = module.split("::").next().unwrap_or("");
+    Some(match (top, module) {
+        ("clock" | "params" | "reply" | "numbers" | "faults" | "limits", _) => 0,
+        ("engine", _) => 1,
+        (_, "v2::auth" | "v2::callbacks" | "v2::problem") => 2,
+        ("state", _) => 3,
+        ("hooks", _) | (_, "v2") => 4,
+        ("server", _) => 5,
         _ => return None,
     })
 }
@@ -45,34 +65,78 @@ fn module_of(src: &Path, file: &Path) -> String {
     parts.join("::")
 }
 
-/// Every `crate::a::b` path in the file (code only: comments are skipped), as the longest
-/// known module it names, expanding `crate::a::{b, c}` groups.
-fn imports(text: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
-    let code: String = text
-        .lines()
+/// Production code only: comment lines dropped, and everything from the first `#[cfg(test)]`.
+fn code_of(text: &str) -> String {
+    let text = text.split("#[cfg(test)]").next().unwrap_or("");
+    text.lines()
         .filter(|l| !l.trim_start().starts_with("//"))
         .collect::<Vec<_>>()
-        .join("\n");
+        .join("\n")
+}
+
+/// The module `prefix` (`crate`, `super`, `self`) stands for in module `me`; `super::super`
+/// climbs twice.
+fn anchor(me: &str, rest: &str, prefix: &str) -> Option<(String, usize)> {
+    let mut base: Vec<&str> = me.split("::").filter(|s| !s.is_empty()).collect();
+    match prefix {
+        "crate" => base.clear(),
+        "self" => {}
+        _ => {
+            base.pop()?;
+        }
+    }
+    let mut used = 0;
+    while let Some(r) = rest[used..].strip_prefix("super::") {
+        base.pop()?;
+        used = rest.len() - r.len();
+    }
+    Some((base.join("::"), used))
+}
+
+/// Every module path the file's code names, as the longest known module, expanding
+/// `{a, b::c}` groups.
+fn imports(me: &str, text: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
+    let code = code_of(text);
+    let mut paths: Vec<(String, String)> = Vec::new(); // (absolute base, the text after it)
+    for prefix in ["crate", "super", "self"] {
+        let needle = format!("{prefix}::");
+        for (i, _) in code.match_indices(&needle) {
+            let before = code[..i].chars().last();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                continue; // `foo_crate::`, or the `super::` inside `super::super::`
+            }
+            let rest = &code[i + needle.len()..];
+            if let Some((base, used)) = anchor(me, rest, prefix) {
+                paths.push((base, rest[used..].to_string()));
+            }
+        }
+    }
     let mut out = BTreeSet::new();
-    for (i, _) in code.match_indices("crate::") {
-        let rest = &code[i + "crate::".len()..];
+    for (base, rest) in paths {
         let path: String = rest
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
             .collect();
-        let mut candidates = vec![path.trim_end_matches(':').to_string()];
+        let join = |p: &str| match (base.is_empty(), p.is_empty()) {
+            (true, _) => p.to_string(),
+            (false, true) => base.clone(),
+            (false, false) => format!("{base}::{p}"),
+        };
+        let mut candidates = vec![join(path.trim_end_matches(':'))];
         if let Some(group) = rest[path.len()..].strip_prefix('{') {
             let inner = group.split('}').next().unwrap_or("");
             for item in inner.split(',') {
                 let item = item.trim().split("::").next().unwrap_or("").trim();
                 if !item.is_empty() && item != "self" {
-                    candidates.push(format!("{path}{item}"));
+                    candidates.push(join(&format!("{path}{item}")));
                 }
             }
         }
+        // An item's path names its module; never climb above the anchor (`self::f` is me).
+        let floor = base.split("::").filter(|s| !s.is_empty()).count().max(1);
         for c in candidates {
             let mut segs: Vec<&str> = c.split("::").filter(|s| !s.is_empty()).collect();
-            while !segs.is_empty() {
+            while segs.len() >= floor {
                 let m = segs.join("::");
                 if modules.contains(&m) {
                     out.insert(m);
@@ -85,76 +149,181 @@ fn imports(text: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
     out
 }
 
-#[test]
-fn shared_follows_its_import_rule_and_has_no_loops() {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+/// The problems in a crate's `src`: imports against the rule, and loops.
+fn check(src: &Path, layer: impl Fn(&str) -> Option<u8>, by_top: bool) -> Vec<String> {
     let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    let modules: BTreeSet<String> = files.iter().map(|f| module_of(&src, f)).collect();
+    rust_files(src, &mut files);
+    let sources: Vec<(String, String)> = files
+        .iter()
+        .map(|f| (module_of(src, f), std::fs::read_to_string(f).expect("read")))
+        .filter(|(m, _)| m != "lib" && !m.starts_with("bin::") && m != "main")
+        .collect();
+    check_sources(&sources, layer, by_top)
+}
+
+/// As [`check`], over (module, text) pairs. `by_top`: modules of one top folder share a layer
+/// and may import each other; otherwise each module has its own layer.
+fn check_sources(
+    sources: &[(String, String)],
+    layer: impl Fn(&str) -> Option<u8>,
+    by_top: bool,
+) -> Vec<String> {
+    let modules: BTreeSet<String> = sources.iter().map(|(m, _)| m.clone()).collect();
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut violations = Vec::new();
-    for file in &files {
-        let me = module_of(&src, file);
-        if me == "lib" {
-            continue; // the crate root declares and re-exports every module
-        }
-        let text = std::fs::read_to_string(file).expect("read");
-        let my_top = me.split("::").next().unwrap_or("").to_string();
-        let my_layer = layer(&my_top).unwrap_or_else(|| panic!("{me}: not in the rule"));
-        let mut deps = imports(&text, &modules);
-        deps.remove(&me);
+    let mut problems = Vec::new();
+    let top = |m: &str| m.split("::").next().unwrap_or("").to_string();
+    let key = |m: &str| if by_top { top(m) } else { m.to_string() };
+    for (me, text) in sources {
+        let Some(my_layer) = layer(&key(me)) else {
+            problems.push(format!("{me}: not in the rule"));
+            continue;
+        };
+        let mut deps = imports(me, text, &modules);
+        deps.remove(me);
         for dep in &deps {
-            let top = dep.split("::").next().unwrap_or("");
-            let dep_layer = layer(top).unwrap_or_else(|| panic!("{dep}: not in the rule"));
-            let sideways_between_tops = dep_layer == my_layer && top != my_top;
-            if dep_layer > my_layer || sideways_between_tops {
-                violations.push(format!("{me} imports {dep}"));
+            let Some(dep_layer) = layer(&key(dep)) else {
+                problems.push(format!("{dep}: not in the rule"));
+                continue;
+            };
+            let sideways = dep_layer == my_layer && top(dep) != top(me);
+            if dep_layer > my_layer || sideways {
+                problems.push(format!(
+                    "{me} imports {dep} (layer {dep_layer} > {my_layer})"
+                ));
             }
         }
-        graph.insert(me, deps);
+        graph.insert(me.clone(), deps);
     }
-    assert!(violations.is_empty(), "upward imports: {violations:#?}");
-    assert!(graph.len() >= 15, "the scan found the modules: {graph:?}");
-
-    // No loops: a depth-first search finds no back edge.
+    // Loops: a depth-first search finds no back edge.
     fn visit(
         m: &str,
         graph: &BTreeMap<String, BTreeSet<String>>,
         state: &mut BTreeMap<String, u8>,
         path: &mut Vec<String>,
+        problems: &mut Vec<String>,
     ) {
         match state.get(m) {
             Some(2) => return,
-            Some(1) => panic!("import loop: {} -> {m}", path.join(" -> ")),
+            Some(1) => {
+                problems.push(format!("import loop: {} -> {m}", path.join(" -> ")));
+                return;
+            }
             _ => {}
         }
         state.insert(m.to_string(), 1);
         path.push(m.to_string());
         for d in graph.get(m).into_iter().flatten() {
-            visit(d, graph, state, path);
+            visit(d, graph, state, path, problems);
         }
         path.pop();
         state.insert(m.to_string(), 2);
     }
     let mut state = BTreeMap::new();
     for m in graph.keys() {
-        visit(m, &graph, &mut state, &mut Vec::new());
+        visit(m, &graph, &mut state, &mut Vec::new(), &mut problems);
     }
+    problems
+}
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]
-fn the_scanner_sees_groups_and_paths() {
-    let modules: BTreeSet<String> = ["verify", "verify::types", "caller", "caller::status"]
-        .into_iter()
-        .map(String::from)
-        .collect();
+fn shared_follows_its_import_rule_and_has_no_loops() {
+    let problems = check(&manifest().join("src"), shared_layer, true);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn the_simulator_follows_its_import_rule_and_has_no_loops() {
+    let problems = check(&manifest().join("../simulator/src"), simulator_layer, false);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+fn sources(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(m, t)| (m.to_string(), t.to_string()))
+        .collect()
+}
+
+/// The circles this test missed before it read `super::` (both were in the tree).
+#[test]
+fn a_port_that_names_its_adapters_is_a_loop() {
+    let found = check_sources(
+        &sources(&[
+            ("guard", ""),
+            ("guard::store", "use super::memory::MemoryStore;"),
+            ("guard::memory", "use super::store::{Store, Record};"),
+        ]),
+        shared_layer,
+        true,
+    );
+    assert!(
+        found.iter().any(|p| p.starts_with("import loop")),
+        "{found:?}"
+    );
+    let found = check_sources(
+        &sources(&[
+            ("engine", ""),
+            ("state", ""),
+            ("server", "use crate::hooks;\npub struct Simulator;"),
+            ("hooks", "use crate::server::Simulator;"),
+            ("v2", ""),
+        ]),
+        simulator_layer,
+        false,
+    );
+    assert!(
+        found.iter().any(|p| p.contains("hooks imports server")),
+        "{found:?}"
+    );
+    let found = check_sources(
+        &sources(&[
+            ("engine::start_v2", "let n = crate::v2::name(c);"),
+            ("v2", ""),
+        ]),
+        simulator_layer,
+        false,
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("engine::start_v2 imports v2")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn the_scanner_resolves_paths() {
+    let modules: BTreeSet<String> = [
+        "verify",
+        "verify::types",
+        "caller",
+        "caller::status",
+        "guard",
+        "guard::store",
+        "guard::store::key",
+        "guard::rules",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
     let found = imports(
-        "use crate::caller::{status, Fields};\n// use crate::nothing\nlet x = crate::verify::types::X;",
+        "guard::store::memory",
+        "use crate::caller::{status, Fields};\n// use crate::nothing\nlet x = crate::verify::types::X;\nuse super::key;\nuse super::super::rules::DAY;\nlet y = self::helper();\n#[cfg(test)]\nmod tests { use crate::guard::Guard; }",
         &modules,
     );
-    let expect: BTreeSet<String> = ["caller", "caller::status", "verify::types"]
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let expect: BTreeSet<String> = [
+        "caller",
+        "caller::status",
+        "verify::types",
+        "guard::store::key",
+        "guard::rules",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
     assert_eq!(found, expect);
 }

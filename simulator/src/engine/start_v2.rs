@@ -122,7 +122,7 @@ pub(super) fn summary(v: &Verification) -> Value {
                 _ => "unused",
             };
             json!({
-                "channel": crate::v2::channel_name(e.channel),
+                "channel": e.channel.v2_name(),
                 "initiated_at": iso(e.at),
                 "status": step,
             })

@@ -14,6 +14,18 @@ pub enum Channel {
     Whatsapp,
 }
 
+impl Channel {
+    /// The v2 wire name (the engine's own summaries and the v2 face both use it).
+    pub fn v2_name(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Tts => "voice",
+            Self::Email => "email",
+            Self::Whatsapp => "whatsapp",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum State {
     #[serde(rename = "IN PROGRESS")]

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::engine::{Account, Channel, State, V2Start, V2Started, V2Step};
 use crate::reply::{secure, sim_json};
-use crate::server::Simulator;
+use crate::state::Simulator;
 use problem::{invalid_params, not_found, problem, problem_with, throttled, unauthorized};
 
 /// The current (GA) limits: channel_timeout 15..900 s (default 180), code 4..10 characters.
@@ -214,7 +214,7 @@ fn parse_step(step: &Value) -> Result<V2Step, String> {
         }
     };
     if !valid_to {
-        return Err(format!("invalid to for {}", channel_name(channel)));
+        return Err(format!("invalid to for {}", channel.v2_name()));
     }
     if channel == Channel::Whatsapp && step.get("from").and_then(Value::as_str).is_none() {
         return Err("whatsapp needs from (a WhatsApp Business number)".into());
@@ -223,15 +223,6 @@ fn parse_step(step: &Value) -> Result<V2Step, String> {
         channel,
         to: to.to_string(),
     })
-}
-
-pub(crate) fn channel_name(c: Channel) -> &'static str {
-    match c {
-        Channel::Sms => "sms",
-        Channel::Tts => "voice",
-        Channel::Email => "email",
-        Channel::Whatsapp => "whatsapp",
-    }
 }
 
 fn check(sim: &Simulator, account: &Account, id: &str, body: &[u8], now: i64) -> Response {

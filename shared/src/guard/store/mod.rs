@@ -1,14 +1,18 @@
-//! The guard's storage port: a handful of atomic item operations that both adapters (memory,
-//! DynamoDB) implement with the same meaning, checked by one shared test suite. Times are epoch
+//! The guard's storage port: a handful of atomic item operations that both adapters
+//! (`memory.rs`, `dynamo.rs`, beside this file) implement with the same meaning, checked by one
+//! shared test suite (`guard/conformance.rs`); `any.rs` picks one at start-up and `key.rs`
+//! spells every key. Times are epoch
 //! milliseconds; every item carries an expiry (a DynamoDB TTL), and since TTL deletion is lazy
 //! (and moto never deletes), reads treat expired items as absent in code.
+
+pub mod any;
+pub mod dynamo;
+pub mod key;
+pub mod memory;
 
 use std::future::Future;
 
 use thiserror::Error;
-
-use super::dynamo::DynamoStore;
-use super::memory::MemoryStore;
 
 #[derive(Debug, Error)]
 #[error("guard store: {0}")]
@@ -129,62 +133,4 @@ pub trait Store: Send + Sync {
         value: i64,
         expires_at: i64,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
-}
-
-/// The configured store (enum dispatch: the trait's futures are not object-safe).
-pub enum AnyStore {
-    Memory(MemoryStore),
-    Dynamo(DynamoStore),
-}
-
-macro_rules! delegate {
-    ($self:ident, $s:ident => $call:expr) => {
-        match $self {
-            AnyStore::Memory($s) => $call.await,
-            AnyStore::Dynamo($s) => $call.await,
-        }
-    };
-}
-
-impl Store for AnyStore {
-    async fn add(&self, key: &str, delta: i64, now: i64, exp: i64) -> Result<i64, StoreError> {
-        delegate!(self, s => s.add(key, delta, now, exp))
-    }
-    async fn add_member(
-        &self,
-        key: &str,
-        member: &str,
-        max: usize,
-        now: i64,
-        exp: i64,
-    ) -> Result<bool, StoreError> {
-        delegate!(self, s => s.add_member(key, member, max, now, exp))
-    }
-    async fn claim(&self, key: &str, now: i64, until: i64) -> Result<Result<(), i64>, StoreError> {
-        delegate!(self, s => s.claim(key, now, until))
-    }
-    async fn release(&self, key: &str, until: i64) -> Result<bool, StoreError> {
-        delegate!(self, s => s.release(key, until))
-    }
-    async fn get_lock(&self, key: &str, now: i64) -> Result<Option<Lock>, StoreError> {
-        delegate!(self, s => s.get_lock(key, now))
-    }
-    async fn set_lock(&self, key: &str, lock: Lock, exp: i64) -> Result<(), StoreError> {
-        delegate!(self, s => s.set_lock(key, lock, exp))
-    }
-    async fn put_record(&self, id: &str, r: &Record, exp: i64) -> Result<(), StoreError> {
-        delegate!(self, s => s.put_record(id, r, exp))
-    }
-    async fn get_record(&self, id: &str, now: i64) -> Result<Option<Record>, StoreError> {
-        delegate!(self, s => s.get_record(id, now))
-    }
-    async fn mark_verified(&self, id: &str, now: i64) -> Result<bool, StoreError> {
-        delegate!(self, s => s.mark_verified(id, now))
-    }
-    async fn finish(&self, id: &str, outcome: &str, at: i64, now: i64) -> Result<bool, StoreError> {
-        delegate!(self, s => s.finish(id, outcome, at, now))
-    }
-    async fn first_value(&self, key: &str, value: i64, exp: i64) -> Result<i64, StoreError> {
-        delegate!(self, s => s.first_value(key, value, exp))
-    }
 }

@@ -4,7 +4,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
-use super::store::{Lock, Record, Store, StoreError};
+use super::key;
+use super::{Lock, Record, Store, StoreError};
 
 /// Sweep expired items when the map grows past this many (bounds memory under a flood); the
 /// next sweep waits until the map has doubled again, so a map of live items is not rescanned
@@ -142,13 +143,13 @@ impl Store for MemoryStore {
 
     async fn put_record(&self, id: &str, r: &Record, exp: i64) -> Result<(), StoreError> {
         self.items()
-            .insert(format!("req:{id}"), (Value::Record(r.clone()), exp));
+            .insert(key::record(id), (Value::Record(r.clone()), exp));
         Ok(())
     }
 
     async fn get_record(&self, id: &str, now: i64) -> Result<Option<Record>, StoreError> {
         let mut items = self.items();
-        Ok(match Self::live(&mut items, &format!("req:{id}"), now) {
+        Ok(match Self::live(&mut items, &key::record(id), now) {
             Some(Value::Record(r)) => Some(r),
             _ => None,
         })
@@ -156,7 +157,7 @@ impl Store for MemoryStore {
 
     async fn mark_verified(&self, id: &str, now: i64) -> Result<bool, StoreError> {
         let mut items = self.items();
-        let key = format!("req:{id}");
+        let key = key::record(id);
         if Self::live(&mut items, &key, now).is_none() {
             return Ok(false);
         }
@@ -171,7 +172,7 @@ impl Store for MemoryStore {
 
     async fn finish(&self, id: &str, outcome: &str, at: i64, now: i64) -> Result<bool, StoreError> {
         let mut items = self.items();
-        let key = format!("req:{id}");
+        let key = key::record(id);
         if Self::live(&mut items, &key, now).is_none() {
             return Ok(false);
         }

@@ -9,7 +9,8 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::store::{Lock, Record, Store, StoreError};
+use super::key;
+use super::{Lock, Record, Store, StoreError};
 
 #[derive(Clone)]
 pub struct DynamoStore {
@@ -214,7 +215,7 @@ impl Store for DynamoStore {
         self.client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(&format!("req:{id}")))
+            .item("pk", s(&key::record(id)))
             .item("rn", s(&r.number))
             .item("rs", s(&r.sealed))
             .item("rr", s(&r.range))
@@ -230,7 +231,7 @@ impl Store for DynamoStore {
     }
 
     async fn get_record(&self, id: &str, now: i64) -> Result<Option<Record>, StoreError> {
-        let item = self.get(&format!("req:{id}")).await?;
+        let item = self.get(&key::record(id)).await?;
         Ok(item.filter(|i| live(i, now)).map(|i| Record {
             number: text(&i, "rn"),
             sealed: text(&i, "rs"),
@@ -251,7 +252,7 @@ impl Store for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(&format!("req:{id}")))
+            .key("pk", s(&key::record(id)))
             .update_expression("SET rv = :t")
             .condition_expression("attribute_exists(pk) AND rv = :f AND #exp > :now")
             .expression_attribute_names("#exp", "exp")
@@ -268,7 +269,7 @@ impl Store for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(&format!("req:{id}")))
+            .key("pk", s(&key::record(id)))
             .update_expression("SET ro = :o, rf = :at")
             .condition_expression(
                 "attribute_exists(pk) AND attribute_not_exists(ro) AND #exp > :now",
