@@ -10,8 +10,8 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::body::Body as AxumBody;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::header;
+use axum::response::{Html, Response};
 use axum::routing::{MethodRouter, any, get};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
 use lambda_http::request::RequestContext;
@@ -139,11 +139,12 @@ pub async fn start(
         sim.spawn_ticker();
     }
     let app = app.fallback(|| async {
-        (
-            StatusCode::NOT_FOUND,
-            [(header::CONTENT_TYPE, "application/json")],
-            r#"{"status":"3","error_text":"no such endpoint: use POST /request, /check, /cancel, /search or /control"}"#,
-        )
+        answer(shared::caller::response::error_text(
+            404,
+            "3",
+            "no such endpoint: use POST /request, /check, /cancel, /search or /control",
+            None,
+        ))
     });
     tokio::spawn(async move {
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -179,12 +180,32 @@ impl shared::guard::Clock for SimClock {
 /// The token keys, as the jwks function serves them.
 async fn keys(jwks: &Option<Jwks>, req: Request) -> Response {
     let Some(jwks) = jwks else {
-        return StatusCode::NOT_FOUND.into_response();
+        return answer(shared::caller::response::error_text(
+            404,
+            "3",
+            "no token key: this server signs no verification tokens",
+            None,
+        ));
     };
     let (parts, _) = req.into_parts();
     let req = lambda_http::http::Request::from_parts(parts, lambda_http::Body::Empty);
-    let (parts, body) = jwks.serve(&req).into_parts();
+    answer(jwks.serve(&req))
+}
+
+/// A handler's `lambda_http` response as axum's.
+fn answer(resp: lambda_http::Response<lambda_http::Body>) -> Response {
+    let (parts, body) = resp.into_parts();
     Response::from_parts(parts, AxumBody::from(body.as_ref().to_vec()))
+}
+
+/// A body over [`MAX_BODY`]: the same JSON 413 on every route.
+fn too_large() -> Response {
+    answer(shared::caller::response::error_text(
+        413,
+        "3",
+        "request body too large",
+        None,
+    ))
 }
 
 /// What the try-it page needs to know: the upstream API and the channels a caller may pick.
@@ -210,12 +231,11 @@ fn random_secret() -> String {
 async fn events(deps: &Deps, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        return too_large();
     };
     let req =
         lambda_http::http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
-    let (parts, body) = shared::events::serve(req, deps).await.into_parts();
-    Response::from_parts(parts, AxumBody::from(body.as_ref().to_vec()))
+    answer(shared::events::serve(req, deps).await)
 }
 
 /// Every method goes to the endpoint, which answers 405 (or a CORS preflight) itself.
@@ -233,12 +253,7 @@ fn route<E: Endpoint + 'static>() -> MethodRouter<SharedDeps> {
 async fn invoke<E: Endpoint>(deps: &Deps, peer: SocketAddr, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            [(header::CONTENT_TYPE, "application/json")],
-            r#"{"status":"3","error_text":"request body too large"}"#,
-        )
-            .into_response();
+        return too_large();
     };
     let mut lambda_req =
         lambda_http::http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
@@ -248,6 +263,5 @@ async fn invoke<E: Endpoint>(deps: &Deps, peer: SocketAddr, req: Request) -> Res
     lambda_req
         .extensions_mut()
         .insert(RequestContext::ApiGatewayV1(context));
-    let (parts, body) = shared::serve::<E>(lambda_req, deps).await.into_parts();
-    Response::from_parts(parts, AxumBody::from(body.as_ref().to_vec()))
+    answer(shared::serve::<E>(lambda_req, deps).await)
 }

@@ -5,7 +5,7 @@
 
 use local::config::LocalConfig;
 use local::{Limits, Upstream, start};
-use shared::config::{Env, VerifyApi, observe};
+use shared::config::{Env, Secret, VerifyApi, observe};
 
 #[tokio::main]
 async fn main() {
@@ -46,7 +46,15 @@ async fn main() {
             limits: local.sim_limits,
         }
     };
-    let token_pem = match token_key(env.plain("TOKEN_PRIVATE_KEY"), &local.state_dir) {
+    // An SSM name means nothing on a developer's machine: a value, or the kept key.
+    let configured = match &config.token.key {
+        None => None,
+        Some(Secret::Value(pem)) => Some(pem.clone()),
+        Some(Secret::Param(_)) => {
+            return fail("TOKEN_KEY_PARAM is for Lambda: set TOKEN_PRIVATE_KEY or nothing");
+        }
+    };
+    let token_pem = match token_key(configured, &local.state_dir) {
         Ok(pem) => pem,
         Err(e) => return fail(&format!("token key: {e}")),
     };

@@ -14,6 +14,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::caller::response;
 use crate::deps::Deps;
 use crate::guard::keys::hex;
 use crate::metrics::{self, Facts};
@@ -140,16 +141,10 @@ pub async fn serve(req: Request, deps: &Deps) -> Response<Body> {
             },
         );
     }
-    let mut resp = Response::new(Body::Text(body.to_string()));
-    *resp.status_mut() = lambda_http::http::StatusCode::from_u16(http)
-        .unwrap_or(lambda_http::http::StatusCode::BAD_REQUEST);
-    let h = resp.headers_mut();
-    h.insert(
-        "content-type",
-        lambda_http::http::HeaderValue::from_static("application/json"),
-    );
+    // Vonage posts these server to server: no CORS.
+    let mut resp = response::json_text(http, body.to_string(), None);
     if http == 405 {
-        h.insert("allow", lambda_http::http::HeaderValue::from_static("POST"));
+        response::set(&mut resp, "allow", "POST");
     }
     resp
 }

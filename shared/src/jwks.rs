@@ -1,10 +1,11 @@
 //! `GET /.well-known/jwks.json`: the public keys that verify `verification_token`s, for the
 //! app's backend. Public and cacheable; it has its own small function (no Verify, no guard).
 
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 
 use crate::caller::TokenSigner;
+use crate::caller::response;
 use crate::config::{Env, TokenConfig};
 use crate::deps::{InitError, aws, resolve};
 
@@ -45,36 +46,23 @@ impl Jwks {
 
     /// GET (and HEAD) answer the keys; anything else is a JSON 405.
     pub fn serve(&self, req: &Request) -> Response<Body> {
-        let (status, body, cache) = match *req.method() {
-            Method::GET | Method::HEAD => (
-                StatusCode::OK,
-                self.0.clone(),
-                format!("public, max-age={MAX_AGE_S}"),
-            ),
-            _ => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                r#"{"status":"3","error_text":"method not allowed: use GET"}"#.to_string(),
-                "no-store".to_string(),
-            ),
-        };
-        let mut resp = Response::new(Body::Text(body));
-        *resp.status_mut() = status;
-        let h = resp.headers_mut();
-        for (k, v) in [
-            ("content-type", "application/json"),
-            ("cache-control", cache.as_str()),
-            ("x-content-type-options", "nosniff"),
-            ("access-control-allow-origin", "*"),
-        ] {
-            if let Ok(v) = v.parse() {
-                h.insert(k, v);
+        // Public keys: any page may read them, and backends may cache them a while.
+        let cors = Some("*");
+        match *req.method() {
+            Method::GET | Method::HEAD => {
+                let mut resp = response::json_text(200, self.0.clone(), cors);
+                response::set(
+                    &mut resp,
+                    "cache-control",
+                    &format!("public, max-age={MAX_AGE_S}"),
+                );
+                resp
+            }
+            _ => {
+                let mut resp = response::error_text(405, "3", "method not allowed: use GET", cors);
+                response::set(&mut resp, "allow", "GET");
+                resp
             }
         }
-        if status == StatusCode::METHOD_NOT_ALLOWED
-            && let Ok(v) = "GET".parse()
-        {
-            h.insert("allow", v);
-        }
-        resp
     }
 }

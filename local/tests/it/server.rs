@@ -112,3 +112,46 @@ async fn unknown_paths_are_json_404s() {
         .expect("send");
     assert_eq!(r.status().as_u16(), 200);
 }
+
+/// `/events`, `/.well-known/jwks.json` and the local server's own answers (413, 404) come from
+/// the endpoints' one response builder: JSON, `no-store` (the keys excepted: cacheable),
+/// `nosniff`.
+#[tokio::test]
+async fn every_route_answers_with_the_same_headers_and_json_errors() {
+    let (base, c) = server().await;
+    let big = "x".repeat(70 * 1024);
+    for (method, path, body, want) in [
+        ("POST", "/events", big.clone(), 413),
+        ("POST", "/request", big, 413),
+        ("POST", "/events", "{}".to_string(), 401),
+        ("GET", "/events", String::new(), 405),
+        ("POST", "/.well-known/jwks.json", String::new(), 405),
+        ("GET", "/.well-known/jwks.json", String::new(), 200),
+        ("GET", "/no-such-route", String::new(), 404),
+    ] {
+        let r = c
+            .request(method.parse().unwrap(), format!("{base}{path}"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let h = r.headers().clone();
+        assert_eq!(r.status().as_u16(), want, "{method} {path}");
+        assert_eq!(h["content-type"], "application/json", "{method} {path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{method} {path}");
+        let cache = if want == 200 {
+            "public, max-age=300"
+        } else {
+            "no-store"
+        };
+        assert_eq!(h["cache-control"], cache, "{method} {path}");
+        let json: Value = r.json().await.expect("a JSON body");
+        if want >= 400 {
+            assert!(
+                json["status"].is_string() && json["error_text"].is_string(),
+                "{json}"
+            );
+        }
+    }
+}

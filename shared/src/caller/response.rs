@@ -88,26 +88,48 @@ pub fn preflight(config: &Config, auth_header: Option<&str>) -> Response<Body> {
 }
 
 fn build(http: u16, body: &Value, config: &Config, retry_after: Option<&str>) -> Response<Body> {
-    let mut resp = Response::new(Body::Text(body.to_string()));
-    *resp.status_mut() = lambda_http::http::StatusCode::from_u16(http)
-        .unwrap_or(lambda_http::http::StatusCode::BAD_GATEWAY);
-    let h = resp.headers_mut();
-    let mut set = |k: &'static str, v: &str| {
-        if let Ok(v) = v.parse() {
-            h.insert(k, v);
-        }
-    };
-    set("content-type", "application/json");
-    set("cache-control", "no-store");
-    set("x-content-type-options", "nosniff");
-    if let Some(origin) = &config.caller.cors_origin {
-        set("access-control-allow-origin", origin);
-        set("vary", "Origin");
-    }
+    let mut resp = json_text(http, body.to_string(), config.caller.cors_origin.as_deref());
     if let Some(r) = retry_after {
-        set("retry-after", r);
+        set(&mut resp, "retry-after", r);
     }
     resp
+}
+
+/// The one builder of our answers (every endpoint, `/events` and `/jwks` too): JSON, not
+/// cached, not sniffed, and CORS headers for `cors_origin` when a deployment has one.
+pub fn json_text(http: u16, text: String, cors_origin: Option<&str>) -> Response<Body> {
+    let mut resp = Response::new(Body::Text(text));
+    *resp.status_mut() = lambda_http::http::StatusCode::from_u16(http)
+        .unwrap_or(lambda_http::http::StatusCode::BAD_GATEWAY);
+    set(&mut resp, "content-type", "application/json");
+    set(&mut resp, "cache-control", "no-store");
+    set(&mut resp, "x-content-type-options", "nosniff");
+    if let Some(origin) = cors_origin {
+        set(&mut resp, "access-control-allow-origin", origin);
+        set(&mut resp, "vary", "Origin");
+    }
+    resp
+}
+
+/// A JSON error in our shape (`status` 3 is Verify's "invalid value": the request's fault).
+pub fn error_text(
+    http: u16,
+    status: &str,
+    text: &str,
+    cors_origin: Option<&str>,
+) -> Response<Body> {
+    json_text(
+        http,
+        json!({ "status": status, "error_text": text }).to_string(),
+        cors_origin,
+    )
+}
+
+/// Sets a header (values here are ours, so a bad one is a bug caught by the tests).
+pub fn set(resp: &mut Response<Body>, name: &'static str, value: &str) {
+    if let Ok(v) = value.parse() {
+        resp.headers_mut().insert(name, v);
+    }
 }
 
 #[cfg(test)]

@@ -327,3 +327,25 @@ fn the_scanner_resolves_paths() {
     .collect();
     assert_eq!(found, expect);
 }
+
+/// Every setting goes through `config::env::Env`: no other file in `shared/src` or
+/// `local/src` reads the process environment (a stray read is how a bad value got ignored).
+#[test]
+fn only_config_env_reads_the_environment() {
+    let mut files = Vec::new();
+    rust_files(&manifest().join("src"), &mut files);
+    rust_files(&manifest().join("../local/src"), &mut files);
+    let readers: Vec<String> = files
+        .iter()
+        .filter(|f| !f.ends_with("config/env.rs"))
+        .filter(|f| {
+            let code = code_of(&std::fs::read_to_string(f).expect("read"));
+            ["env::var(", "env::vars(", "env::var_os(", "env::vars_os("]
+                .iter()
+                .any(|call| code.contains(call))
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(readers.is_empty(), "read the environment themselves: {readers:?}");
+    assert!(files.len() > 40, "the scan found the sources");
+}
