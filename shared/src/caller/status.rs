@@ -90,7 +90,7 @@ pub const TABLE: &[Mapping] = &[
     Mapping {
         verify: "10",
         http: 409,
-        reason: "a verification to this number is already in progress (its request_id is returned)",
+        reason: "a verification to this number is already in progress (its request_id is not returned: it would let anyone check or cancel it)",
     },
     Mapping {
         verify: "15",

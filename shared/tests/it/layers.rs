@@ -346,6 +346,9 @@ fn only_config_env_reads_the_environment() {
         })
         .map(|f| f.display().to_string())
         .collect();
-    assert!(readers.is_empty(), "read the environment themselves: {readers:?}");
+    assert!(
+        readers.is_empty(),
+        "read the environment themselves: {readers:?}"
+    );
     assert!(files.len() > 40, "the scan found the sources");
 }

@@ -4,5 +4,6 @@
 mod common;
 mod guard_dynamodb;
 mod layers;
+mod settings_doc;
 mod ssm_moto;
 mod startup;

@@ -1,4 +1,4 @@
-//! `verify-sim`: run the Verify v1 simulator on loopback.
+//! `verify-sim`: run the Verify v1 and v2 simulator on loopback.
 //!
 //! verify-sim [--listen 127.0.0.1:8090] [--account KEY:SECRET[:pin_code]]... [--seed N]
 //!            [--no-limits]
