@@ -145,7 +145,7 @@ impl AppCheck {
     pub fn new(config: AppCheckConfig) -> Result<Self, reqwest::Error> {
         Ok(Self {
             config,
-            http: reqwest::Client::builder().timeout(FETCH_TIMEOUT).build()?,
+            http: crate::verify::http::http_client(FETCH_TIMEOUT)?,
             cache: RwLock::new(None),
             fetching: Mutex::new(None),
         })
