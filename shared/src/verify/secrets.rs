@@ -4,6 +4,7 @@
 //! a rotated secret is picked up), or given as values for local development. Which one is
 //! `config::secrets`'s choice; the SSM client is the instance's one (`deps::aws`).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -176,23 +177,11 @@ async fn fetch(client: &aws_sdk_ssm::Client, params: &Params) -> Result<Credenti
         Params::Key { key, secret } => vec![key, secret],
         Params::App { key, .. } => vec![key],
     };
-    let out = client
-        .get_parameters()
-        .set_names(Some(names.iter().map(|n| n.to_string()).collect()))
-        .with_decryption(true)
-        .send()
-        .await
-        .map_err(|e| SecretsError::Ssm(aws_sdk_ssm::error::DisplayErrorContext(e).to_string()))?;
-    let invalid = out.invalid_parameters();
-    if !invalid.is_empty() {
-        return Err(SecretsError::Missing(invalid.join(", ")));
-    }
+    let values = parameters(client, &names).await?;
     let value = |name: &str| {
-        out.parameters()
-            .iter()
-            .find(|p| p.name() == Some(name))
-            .and_then(|p| p.value())
-            .map(str::to_string)
+        values
+            .get(name)
+            .cloned()
             .ok_or_else(|| SecretsError::Missing(name.to_string()))
     };
     Ok(match params {
@@ -208,6 +197,42 @@ async fn fetch(client: &aws_sdk_ssm::Client, params: &Params) -> Result<Credenti
             private_key_pem: value(key)?,
         },
     })
+}
+
+/// SSM parameters' values by name, decrypted, in one `GetParameters` per ten names: all of
+/// them, or an error naming the missing ones (start-up fetches every secret with this too).
+pub async fn parameters(
+    client: &aws_sdk_ssm::Client,
+    names: &[&str],
+) -> Result<BTreeMap<String, String>, SecretsError> {
+    let mut values = BTreeMap::new();
+    for chunk in names.chunks(10) {
+        let out = client
+            .get_parameters()
+            .set_names(Some(chunk.iter().map(|n| n.to_string()).collect()))
+            .with_decryption(true)
+            .send()
+            .await
+            .map_err(|e| {
+                SecretsError::Ssm(format!(
+                    "{}: {}",
+                    chunk.join(", "),
+                    aws_sdk_ssm::error::DisplayErrorContext(e)
+                ))
+            })?;
+        if !out.invalid_parameters().is_empty() {
+            return Err(SecretsError::Missing(out.invalid_parameters().join(", ")));
+        }
+        for p in out.parameters() {
+            if let (Some(name), Some(value)) = (p.name(), p.value()) {
+                values.insert(name.to_string(), value.to_string());
+            }
+        }
+    }
+    match names.iter().find(|n| !values.contains_key(**n)) {
+        Some(missing) => Err(SecretsError::Missing(missing.to_string())),
+        None => Ok(values),
+    }
 }
 
 #[cfg(test)]

@@ -69,7 +69,10 @@ async fn start_up_gives_up_on_a_silent_ssm_within_the_operation_timeout() {
         .await
         .err()
         .unwrap();
-    assert!(matches!(err, InitError::Ssm(_)), "{err}");
+    assert!(
+        matches!(err, InitError::Secrets(SecretsError::Ssm(_))),
+        "{err}"
+    );
     assert!(
         t.elapsed() < OPERATION_TIMEOUT + Duration::from_secs(2),
         "{:?}",
