@@ -5,11 +5,15 @@
      with the credentials loaded from SSM (moto) and the simulator upstream;
   3. release binary size per function (arm64, zipped) and peak RSS of one instance under load;
   4. throughput of one local-server instance on this machine (wrk, 32 connections);
-  5. the guard's own time per start and per check, with the memory store and DynamoDB (moto).
+  5. the guard's own time per start and per check, with the memory store and DynamoDB (moto);
+  6. cold start as Lambda has it: the simulator and moto behind TLS (a test CA the bootstrap
+     trusts), the `request` bootstrap and hello-world under a CPU quota of 7 % (128 MB's share)
+     and 100 % of a core: init, first answer, warm answer, and the ratios to hello-world.
 The guard stays on in 1 and 4, with its limits raised so that wrk's single address is counted
 but never refused; cold starts are also given as a ratio to a hello-world bootstrap (bench/hello)
 built and measured in the same run.
-Run: scripts/bench   (no timed assertions anywhere: these are figures, not tests)."""
+Run: scripts/bench   (no timed assertions anywhere: these are figures, not tests).
+     BENCH_ONLY=tls scripts/bench   runs section 6 alone."""
 
 import json
 import os
@@ -23,6 +27,7 @@ import zipfile
 from pathlib import Path
 
 from runtime_api import RuntimeApi
+from tls import CpuQuota, TestCa, TlsFront
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from harness import ROOT, TARGET, free_port, http, wait_for_port  # noqa: E402
@@ -89,10 +94,101 @@ def vm_hwm_kb(pid):
     return 0
 
 
+def tls_cold_starts(rel, sim_port, moto_port, runs=5):
+    """Section 6: (share -> figures) for the request bootstrap and hello-world, alternated."""
+    ca = TestCa()
+    sim_tls, moto_tls = TlsFront(ca, sim_port), TlsFront(ca, moto_port)
+    env = {"VERIFY_BASE_URL": f"https://127.0.0.1:{sim_tls.port}", "TLS_EXTRA_ROOTS_FILE": str(ca.ca_file),
+           "SSL_CERT_FILE": str(ca.ca_file), "VERIFY_API_KEY_PARAM": "/bench/key", "VERIFY_API_SECRET_PARAM": "/bench/secret",
+           "GUARD_TABLE": "bench-guard", "GUARD_HMAC_KEY": "bench-guard-hmac-key", "CALLER_AUTH": "none",
+           "GUARD_LIMITS": GUARD_RAISED, "GUARD_MODES": "country_autoblock=off",
+           "AWS_ENDPOINT_URL_DYNAMODB": f"https://127.0.0.1:{moto_tls.port}",
+           "AWS_ENDPOINT_URL_SSM": f"https://127.0.0.1:{moto_tls.port}", "AWS_REGION": "eu-west-1",
+           "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_LAMBDA_FUNCTION_NAME": "request",
+           "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "RUST_LOG": "warn"}
+    event = json.loads((ROOT / "events" / "request.json").read_text())
+    counter = [0]
+
+    def once(binary, status, quota, warm_calls):
+        api = RuntimeApi()
+        t0 = time.perf_counter()
+        p = subprocess.Popen([str(rel / binary)], env={**os.environ, **env, "AWS_LAMBDA_RUNTIME_API": api.address},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=quota.preexec)
+        warm = []
+        try:
+            for i in range(1 + warm_calls):
+                counter[0] += 1
+                body = json.dumps({"number": f"+4477009{counter[0]:05d}"})
+                t = time.perf_counter()
+                kind, answer, at = api.invoke({**event, "body": body}, timeout=60)
+                assert kind == "response" and answer["statusCode"] == status, answer
+                if i == 0:
+                    first = (at - t0) * 1000
+                else:
+                    warm.append((at - t) * 1000)
+        finally:
+            p.kill()
+            p.wait()
+            api.close()
+        return (api.first_next_at - t0) * 1000, first, statistics.median(warm) if warm else 0.0
+
+    out = {}
+    for share in (7, 100):
+        quota = CpuQuota(share)
+        try:
+            rows = {"request": [], "hello": []}
+            for _ in range(runs):  # alternated, so both see the same machine
+                rows["request"].append(once("request", 200, quota, 5))
+                rows["hello"].append(once("hello", 200, quota, 5))
+        finally:
+            quota.close()
+        out[share] = {k: [statistics.median(x[i] for x in v) for i in range(3)] for k, v in rows.items()}
+    sim_tls.close()
+    moto_tls.close()
+    return out
+
+
+def print_tls(tls):
+    print("6. cold start over TLS (simulator and moto behind a test CA), medians of 5 (ms)")
+    print("   CPU share   bootstrap   init   first answer   warm answer")
+    for share, rows in tls.items():
+        for name, (init, first, warm) in rows.items():
+            print(f"   {share:3d} %       {name:9}  {init:6.1f}   {first:9.1f}     {warm:9.1f}")
+        r, h = rows["request"], rows["hello"]
+        goal = 1.5 * h[1] + r[2]
+        print(f"   {share:3d} %       ratios: init {r[0] / h[0]:.2f}x, first answer {r[1] / h[1]:.2f}x hello-world; "
+              f"goal first <= 1.5 x hello + one warm answer = {goal:.1f}: {'met' if r[1] <= goal else 'MISSED'}")
+
+
+def bench_setup(rel):
+    """The simulator (no ticker) and moto with the benchmark's SSM parameters and guard table."""
+    sim_port = free_port()
+    start([str(rel / "verify-sim"), "--listen", f"127.0.0.1:{sim_port}", "--account", f"{KEY}:{SECRET}", "--no-ticker"], name="sim")
+    wait_port(sim_port)
+    moto_port = free_port()
+    start(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)], name="moto")
+    wait_port(moto_port)
+    import boto3
+    ssm = boto3.client("ssm", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{moto_port}",
+                       aws_access_key_id="x", aws_secret_access_key="x")
+    ssm.put_parameter(Name="/bench/key", Value=KEY, Type="String", Overwrite=True)
+    ssm.put_parameter(Name="/bench/secret", Value=SECRET, Type="SecureString", Overwrite=True)
+    dynamodb = boto3.client("dynamodb", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{moto_port}",
+                            aws_access_key_id="x", aws_secret_access_key="x")
+    dynamodb.create_table(TableName="bench-guard", BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    return sim_port, moto_port
+
+
 def main():
     print("building release binaries (host) and arm64 Lambda bootstraps ...", flush=True)
     subprocess.run(["cargo", "build", "--release", "-p", "verify-sim", "-p", "local", "-p", "hello",
                     *sum((["-p", f] for f in FUNCTIONS), [])], cwd=ROOT, check=True)
+    if os.environ.get("BENCH_ONLY") == "tls":
+        sim_port, moto_port = bench_setup(TARGET / "release")
+        print_tls(tls_cold_starts(TARGET / "release", sim_port, moto_port))
+        return
     subprocess.run(["cargo", "build", "--release", "-p", "shared", "--example", "guard_latency"], cwd=ROOT, check=True)
     subprocess.run(["cargo", "lambda", "build", "--release", "--arm64", "-p", "hello",
                     *sum((["-p", f] for f in FUNCTIONS), [])], cwd=ROOT, check=True)
@@ -180,6 +276,9 @@ def main():
                                     "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{moto_port}",
                                     "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}).stdout
 
+    print("6. cold start over TLS under a CPU quota ...", flush=True)
+    tls = tls_cold_starts(rel, sim_port, moto_port)
+
     print("3. peak RSS of one instance over 2000 invocations ...", flush=True)
     api = RuntimeApi()
     p = subprocess.Popen([str(rel / "check")], env={**os.environ, **fn_env, "AWS_LAMBDA_RUNTIME_API": api.address},
@@ -229,6 +328,7 @@ def main():
     print(f"   /request (starts verifications)            {thr_req['rps']:9.0f} req/s  (p99 {thr_req['p99']:.2f} ms)")
     print("5. the guard")
     print(guard_out.rstrip())
+    print_tls(tls)
     statuses = {"proxy /request": proxy_req, "throughput /request": thr_req}
     for name, r in statuses.items():
         if r["non2xx"]:

@@ -9,6 +9,7 @@ async fn main() -> Result<(), Error> {
     shared::log::init(&shared::config::observe::log_levels(&env));
     // Built once per instance: warm invocations reuse the connection pool and cached secrets.
     let deps = shared::Deps::from_env(&env).await?;
+    deps.warm_up().await;
     let deps = &deps;
     run(service_fn(move |req| shared::handle::<Control>(req, deps))).await
 }

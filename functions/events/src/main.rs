@@ -9,6 +9,7 @@ async fn main() -> Result<(), Error> {
     shared::log::init(&shared::config::observe::log_levels(&env));
     // Built once per instance: the guard's store client and the signature secret.
     let deps = shared::Deps::from_env(&env).await?;
+    deps.warm_up().await;
     let deps = &deps;
     run(service_fn(move |req| async move {
         Ok::<_, std::convert::Infallible>(shared::events::serve(req, deps).await)

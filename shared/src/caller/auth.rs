@@ -38,7 +38,9 @@ pub struct CallerAuth {
 impl CallerAuth {
     pub fn new(config: &Config) -> Result<Self, reqwest::Error> {
         let app_check = match &config.auth.app_check {
-            Some(c) if config.auth.mode == AuthMode::AppCheck => Some(AppCheck::new(c.clone())?),
+            Some(c) if config.auth.mode == AuthMode::AppCheck => {
+                Some(AppCheck::new(c.clone(), &config.verify.extra_roots)?)
+            }
             _ => None,
         };
         Ok(Self {
@@ -142,10 +144,13 @@ pub struct AppCheck {
 }
 
 impl AppCheck {
-    pub fn new(config: AppCheckConfig) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        config: AppCheckConfig,
+        extra_roots: &[rustls::pki_types::CertificateDer<'static>],
+    ) -> Result<Self, reqwest::Error> {
         Ok(Self {
             config,
-            http: crate::verify::http::http_client(FETCH_TIMEOUT)?,
+            http: crate::verify::http::http_client(FETCH_TIMEOUT, extra_roots)?,
             cache: RwLock::new(None),
             fetching: Mutex::new(None),
         })

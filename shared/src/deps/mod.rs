@@ -17,6 +17,9 @@ use crate::guard::store::memory::MemoryStore;
 use crate::guard::{AnyStore, Guard, Hasher, SystemClock};
 use crate::verify::{Credentials, Secrets, VerifyClient};
 
+/// How long `warm_up` may take.
+const WARM_UP_LIMIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 pub struct Deps {
     pub config: Config,
     pub client: VerifyClient,
@@ -56,11 +59,16 @@ impl Deps {
     /// With this guard and no token key (see [`Deps::with_token_pem`]).
     pub fn with_guard(config: Config, secrets: Secrets, guard: Guard) -> Result<Self, InitError> {
         let client = match config.verify.api {
-            VerifyApi::V1 => VerifyClient::v1(&config.verify.base_url, config.verify.timeout)?,
+            VerifyApi::V1 => VerifyClient::v1(
+                &config.verify.base_url,
+                config.verify.timeout,
+                &config.verify.extra_roots,
+            )?,
             VerifyApi::V2 => VerifyClient::v2(
                 &config.verify.base_url,
                 config.verify.timeout,
                 config.v2.clone(),
+                &config.verify.extra_roots,
             )?,
         };
         if config.verify.api == VerifyApi::V1 && secrets.is_application() {
@@ -92,6 +100,17 @@ impl Deps {
         self.token =
             Some(TokenSigner::from_pem(pem, self.config.token.clone()).map_err(InitError::Token)?);
         Ok(self)
+    }
+
+    /// Opens, concurrently, the connections the first request will need (TLS to Verify, to
+    /// DynamoDB), while the instance initialises: at Lambda's CPU share a handshake is most of
+    /// a cold start's first answer (`scripts/bench`, section 6). Failures are only logged.
+    /// Bounded well inside Lambda's 10 s init: an unreachable upstream costs at most 3 s.
+    pub async fn warm_up(&self) {
+        let both = async { tokio::join!(self.client.warm_up(), self.guard.warm_up()) };
+        if tokio::time::timeout(WARM_UP_LIMIT, both).await.is_err() {
+            tracing::warn!("warm-up: gave up after 3 s; the first request will connect itself");
+        }
     }
 
     /// A function's start-up: the settings (see the README's table), then the AWS SDK's

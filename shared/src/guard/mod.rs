@@ -504,6 +504,13 @@ impl Guard {
         }
     }
 
+    /// Opens the store's connection with one read of a key nothing writes (`deps::warm_up`).
+    pub async fn warm_up(&self) {
+        if let Err(e) = self.store.get_record("warm-up", self.now()).await {
+            tracing::warn!(error = %e, "warm-up: could not reach the guard's store");
+        }
+    }
+
     /// The record of a request id this deployment issued; anything else is refused without
     /// calling Vonage.
     pub async fn known(&self, request_id: &str) -> Result<Option<Record>, ProxyError> {

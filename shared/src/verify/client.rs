@@ -19,18 +19,40 @@ pub enum VerifyClient {
 }
 
 impl VerifyClient {
-    pub fn v1(base_url: &str, timeout: Duration) -> Result<Self, reqwest::Error> {
-        Ok(Self::V1(V1Client::new(base_url, timeout)?))
+    /// `extra_roots`: trusted besides the compiled-in roots (`TLS_EXTRA_ROOTS_FILE`).
+    pub fn v1(
+        base_url: &str,
+        timeout: Duration,
+        extra_roots: &[rustls::pki_types::CertificateDer<'static>],
+    ) -> Result<Self, reqwest::Error> {
+        Ok(Self::V1(V1Client::new(base_url, timeout, extra_roots)?))
     }
 
     pub fn v2(
         base_url: &str,
         timeout: Duration,
         workflow: Workflow,
+        extra_roots: &[rustls::pki_types::CertificateDer<'static>],
     ) -> Result<Self, reqwest::Error> {
         Ok(Self::V2(Box::new(V2Client::new(
-            base_url, timeout, workflow,
+            base_url,
+            timeout,
+            workflow,
+            extra_roots,
         )?)))
+    }
+
+    /// Opens the pooled connection (TCP and TLS) to Verify with a `HEAD /`, which starts
+    /// nothing and needs no credentials: the first request then finds it open. Any answer
+    /// will do; a failure is only logged (the request will try again).
+    pub async fn warm_up(&self) {
+        let (http, base) = match self {
+            Self::V1(c) => (c.http(), c.base()),
+            Self::V2(c) => (c.http(), c.base()),
+        };
+        if let Err(e) = http.head(format!("{base}/")).send().await {
+            tracing::warn!(error = %e, "warm-up: could not reach Verify");
+        }
     }
 
     /// With v2: the configured workflow (search and the try-it page need it).

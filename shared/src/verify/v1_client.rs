@@ -20,12 +20,24 @@ pub struct V1Client {
 
 impl V1Client {
     /// `base_url` without `/verify`, e.g. `https://api.nexmo.com` or the simulator's address.
-    pub fn new(base_url: &str, timeout: Duration) -> Result<Self, reqwest::Error> {
-        let http = crate::verify::http::http_client(timeout)?;
+    pub fn new(
+        base_url: &str,
+        timeout: Duration,
+        extra_roots: &[rustls::pki_types::CertificateDer<'static>],
+    ) -> Result<Self, reqwest::Error> {
+        let http = crate::verify::http::http_client(timeout, extra_roots)?;
         Ok(Self {
             http,
             base: base_url.trim_end_matches('/').to_string(),
         })
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) fn base(&self) -> &str {
+        &self.base
     }
 
     /// Starts a verification. Never retried: a retry after a lost answer could send a

@@ -155,3 +155,15 @@ async fn a_missing_parameter_stops_start_up_with_its_name() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn warming_up_against_a_silent_verify_ends_within_its_bound() {
+    // Lambda allows 10 s of init: the warm-up must not wait out Verify's own 20 s timeout.
+    let url = silent_endpoint().await;
+    let config =
+        Config::from_pairs(&[("VERIFY_BASE_URL", &url), ("VERIFY_TIMEOUT_MS", "20000")]).unwrap();
+    let deps = Deps::new(config, Secrets::fixed("k", "s")).unwrap();
+    let t = Instant::now();
+    within_10s(deps.warm_up()).await;
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+}

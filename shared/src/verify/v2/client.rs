@@ -30,8 +30,9 @@ impl V2Client {
         base_url: &str,
         timeout: Duration,
         workflow: Workflow,
+        extra_roots: &[rustls::pki_types::CertificateDer<'static>],
     ) -> Result<Self, reqwest::Error> {
-        let http = crate::verify::http::http_client(timeout)?;
+        let http = crate::verify::http::http_client(timeout, extra_roots)?;
         Ok(Self {
             http,
             base: base_url.trim_end_matches('/').to_string(),
@@ -42,6 +43,14 @@ impl V2Client {
 
     pub fn workflow(&self) -> &Workflow {
         &self.workflow
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) fn base(&self) -> &str {
+        &self.base
     }
 
     /// The start body: the configured workflow (the caller's channel first when allowed), the
