@@ -112,7 +112,9 @@ def tls_cold_starts(rel, sim_port, moto_port, runs=5):
     def once(binary, status, quota, warm_calls):
         api = RuntimeApi()
         t0 = time.perf_counter()
-        p = subprocess.Popen([str(rel / binary)], env={**os.environ, **env, "AWS_LAMBDA_RUNTIME_API": api.address},
+        # BENCH_REQUEST_BINARY: another build of the request bootstrap (an earlier commit's).
+        path = os.environ.get("BENCH_REQUEST_BINARY") if binary == "request" else None
+        p = subprocess.Popen([path or str(rel / binary)], env={**os.environ, **env, "AWS_LAMBDA_RUNTIME_API": api.address},
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=quota.preexec)
         warm = []
         try:
@@ -183,12 +185,14 @@ def bench_setup(rel):
 
 def main():
     print("building release binaries (host) and arm64 Lambda bootstraps ...", flush=True)
-    subprocess.run(["cargo", "build", "--release", "-p", "verify-sim", "-p", "local", "-p", "hello",
-                    *sum((["-p", f] for f in FUNCTIONS), [])], cwd=ROOT, check=True)
     if os.environ.get("BENCH_ONLY") == "tls":
+        subprocess.run(["cargo", "build", "--release", "-p", "verify-sim", "-p", "hello", "-p", "request"], cwd=ROOT,
+                       check=True)
         sim_port, moto_port = bench_setup(TARGET / "release")
         print_tls(tls_cold_starts(TARGET / "release", sim_port, moto_port))
         return
+    subprocess.run(["cargo", "build", "--release", "-p", "verify-sim", "-p", "local", "-p", "hello",
+                    *sum((["-p", f] for f in FUNCTIONS), [])], cwd=ROOT, check=True)
     subprocess.run(["cargo", "build", "--release", "-p", "shared", "--example", "guard_latency"], cwd=ROOT, check=True)
     subprocess.run(["cargo", "lambda", "build", "--release", "--arm64", "-p", "hello",
                     *sum((["-p", f] for f in FUNCTIONS), [])], cwd=ROOT, check=True)

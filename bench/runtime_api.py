@@ -61,7 +61,11 @@ class RuntimeApi:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the benchmark killed the bootstrap right after its answer
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # a bootstrap killed during its long poll for the next event
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.address = f"127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
