@@ -3,7 +3,9 @@
 use check::Check;
 use lambda_http::{Error, run, service_fn};
 
-#[tokio::main]
+// One thread: Lambda hands an instance one request at a time, and a multi-thread runtime's
+// wake-ups were 40 ms of kernel time before the first answer (scripts/bench, section 6).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let env = shared::config::Env::process();
     shared::log::init(&shared::config::observe::log_levels(&env));
