@@ -178,6 +178,7 @@ async fn v2_codes_may_be_longer_and_ids_are_uuids() {
 async fn application_jwt_auth() {
     let t = env_v2_app(Config::default()).await;
     let (id, code) = start(&t, "447700900709").await;
+    assert_eq!(code.len(), 6, "v2's default length here is 6 too");
     let (s, b, _) = call::<check::Check>(&t, json!({ "request_id": id, "code": code })).await;
     assert_eq!((s, b["status"].as_str()), (200, Some("0")), "{b}");
 

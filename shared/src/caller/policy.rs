@@ -70,15 +70,14 @@ pub fn options(
             checked.map_err(|reason| ProxyError::invalid(name, reason))?,
         ));
     }
+    // v1's defaults; v2 takes its length from the workflow (`VERIFY_CODE_LENGTH` there).
+    let (workflow, length) = match v2 {
+        true => (None, None),
+        false => (config.verify.workflow_id, config.verify.code_length),
+    };
     let defaults = [
-        (
-            "workflow_id",
-            config.verify.workflow_id.map(|w| w.get().to_string()),
-        ),
-        (
-            "code_length",
-            config.verify.code_length.map(|c| c.get().to_string()),
-        ),
+        ("workflow_id", workflow.map(|w| w.get().to_string())),
+        ("code_length", length.map(|c| c.get().to_string())),
     ];
     for (name, default) in defaults {
         if let Some(d) = default
@@ -184,7 +183,20 @@ mod tests {
         let defaults = Config::from_pairs(&[("VERIFY_WORKFLOW_ID", "6")]).unwrap();
         assert_eq!(
             options(&Fields::default(), &defaults).unwrap(),
-            vec![("workflow_id", "6".to_string())]
+            vec![
+                ("workflow_id", "6".to_string()),
+                ("code_length", "6".to_string())
+            ]
+        );
+        // 6 digits unless the deployment says 4 (#21: 4 was the default outside the template).
+        assert_eq!(
+            options(&Fields::default(), &Config::default()).unwrap(),
+            vec![("code_length", "6".to_string())]
+        );
+        let four = Config::from_pairs(&[("VERIFY_CODE_LENGTH", "4")]).unwrap();
+        assert_eq!(
+            options(&Fields::default(), &four).unwrap(),
+            vec![("code_length", "4".to_string())]
         );
     }
 
@@ -216,7 +228,11 @@ mod tests {
         ));
         let lenient = Config::from_pairs(&[("UNEXPECTED_OPTIONS", "ignore")]).unwrap();
         assert_eq!(brand(&sent, &lenient).unwrap(), "verify-proxy");
-        assert!(options(&sent, &lenient).unwrap().is_empty());
+        // The caller's 4 is dropped: the deployment's 6 is sent.
+        assert_eq!(
+            options(&sent, &lenient).unwrap(),
+            vec![("code_length", "6".to_string())]
+        );
         // Ignoring is for fields the deployment does not allow, not for bad values of allowed ones.
         let allowed = Config::from_pairs(&[
             ("UNEXPECTED_OPTIONS", "ignore"),

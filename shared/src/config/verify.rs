@@ -29,7 +29,7 @@ pub struct VerifyConfig {
     pub brand: Brand,
     pub sender_id: Option<SenderId>,
     /// v1 defaults for every start unless a caller may and does override them (v2 takes its
-    /// code length in the workflow).
+    /// code length in the workflow). The code length is 6 unless `VERIFY_CODE_LENGTH` says 4.
     pub workflow_id: Option<WorkflowId>,
     pub code_length: Option<CodeLength>,
     /// Numbers with fixed codes answered without Vonage (`TEST_NUMBERS`); none by default.
@@ -48,7 +48,7 @@ impl Default for VerifyConfig {
             brand: Brand::default(),
             sender_id: None,
             workflow_id: None,
-            code_length: None,
+            code_length: Some(CodeLength::DEFAULT),
             test_numbers: TestNumbers::default(),
             extra_roots: Vec::new(),
         }
@@ -101,7 +101,8 @@ impl VerifyConfig {
             (VerifyApi::V1, Some(c)) => Some(CodeLength::parse_v1(&c).map_err(|_| {
                 ConfigError::new("VERIFY_CODE_LENGTH", "Verify sends codes of 4 or 6 digits")
             })?),
-            _ => None,
+            (VerifyApi::V1, None) => Some(CodeLength::DEFAULT),
+            (VerifyApi::V2, _) => None,
         };
         let test_numbers = TestNumbers::parse(&env.plain("TEST_NUMBERS").unwrap_or_default())
             .map_err(|reason| ConfigError::new("TEST_NUMBERS", reason))?;

@@ -47,7 +47,7 @@ pub struct Workflow {
     pub allowed: Vec<Channel>,
     /// `VERIFY_CHANNEL_TIMEOUT` seconds per channel, default 180.
     pub channel_timeout: u32,
-    /// `VERIFY_CODE_LENGTH`, default 4.
+    /// `VERIFY_CODE_LENGTH`, default 6.
     pub code_length: usize,
     /// `VERIFY_LOCALE`, e.g. `en-gb`; Vonage picks by number when absent.
     pub locale: Option<String>,
@@ -61,7 +61,7 @@ impl Default for Workflow {
             channels: vec![Channel::Sms, Channel::Voice],
             allowed: Vec::new(),
             channel_timeout: 180,
-            code_length: 4,
+            code_length: crate::verify::values::CodeLength::DEFAULT.get(),
             locale: None,
             whatsapp_from: None,
         }
