@@ -44,7 +44,11 @@ async fn request_outbox_check_search_flow() {
         .await
         .unwrap();
     let code = outbox["messages"][0]["code"].as_str().unwrap().to_string();
-    assert_eq!(code.len(), 6, "6 digits unless a deployment sets 4 (Verify's own default)");
+    assert_eq!(
+        code.len(),
+        6,
+        "6 digits unless a deployment sets 4 (Verify's own default)"
+    );
     let (s, b) = post(
         &c,
         format!("{base}/check"),

@@ -281,8 +281,8 @@ impl WorkflowId {
 pub struct CodeLength(u8);
 
 impl CodeLength {
-    /// Six digits unless a deployment asks for fewer: a 4-digit code falls to 11-12 guesses a
-    /// day per number about 1 time in 1,000 a day; a 6-digit one 1 in 100,000.
+    /// Six digits unless a deployment asks for fewer: a day's allowed guesses (11-12 per
+    /// number) find a 4-digit code about 1 time in 900, a 6-digit one about 1 in 90,000.
     pub const DEFAULT: CodeLength = CodeLength(6);
     pub const V1_REASON: &str = "4 or 6";
     pub const V2_REASON: &str = "4 to 10";
