@@ -156,3 +156,29 @@ def test_sam_build_makes_arm64_bootstraps():
         header = binary.read_bytes()[:20]
         assert header[:4] == b"\x7fELF", name
         assert int.from_bytes(header[18:20], "little") == 0xB7, f"{name}: not an aarch64 binary"
+
+
+def test_each_role_may_read_with_one_get_parameters_exactly_the_secrets_its_function_fetches():
+    # The functions read every SSM secret in one GetParameters at start-up (shared/src/deps):
+    # GetParameter alone would be AccessDenied there. The events function never fetches
+    # Vonage's credentials (Deps::from_env_for(.., Uses::Callbacks)).
+    r = deployed(AllowAllDestinations="true")
+
+    def ssm(role):
+        out = {}
+        for policy in r[role]["Properties"]["Policies"]:
+            for st in policy["PolicyDocument"]["Statement"]:
+                actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                for a in actions:
+                    if a.startswith("ssm:"):
+                        res = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+                        out.setdefault(a, set()).update(x["Fn::Sub"].rsplit("${", 1)[1].rstrip("}") for x in res)
+        return out
+
+    assert ssm("FunctionRole") == {"ssm:GetParameters": {"ApiKeyParameterName", "ApiSecretParameterName",
+                                                         "PrivateKeyParameterName", "GuardKeyParameterName",
+                                                         "TokenKeyParameterName"}}
+    assert ssm("JwksRole") == {"ssm:GetParameters": {"TokenKeyParameterName"}}
+    events = ssm("EventsRole")
+    assert set(events) == {"ssm:GetParameters"}
+    assert not events["ssm:GetParameters"] & {"ApiKeyParameterName", "ApiSecretParameterName", "PrivateKeyParameterName"}

@@ -10,7 +10,7 @@ async fn main() -> Result<(), Error> {
     let env = shared::config::Env::process();
     shared::log::init(&shared::config::observe::log_levels(&env));
     // Built once per instance: the guard's store client and the signature secret.
-    let deps = shared::Deps::from_env(&env).await?;
+    let deps = shared::Deps::from_env_for(&env, shared::deps::Uses::Callbacks).await?;
     deps.warm_up().await;
     let deps = &deps;
     run(service_fn(move |req| async move {

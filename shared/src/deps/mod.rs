@@ -116,21 +116,47 @@ impl Deps {
     /// A function's start-up: the settings (see the README's table), then the AWS SDK's
     /// configuration only when something lives in AWS.
     pub async fn from_env(env: &Env) -> Result<Self, InitError> {
+        Self::from_env_for(env, Uses::Vonage).await
+    }
+
+    /// As [`Deps::from_env`], for a function that uses Vonage as `uses` says.
+    pub async fn from_env_for(env: &Env, uses: Uses) -> Result<Self, InitError> {
         let config = Config::from_env(env)?;
         let sdk = match needs_aws(&config) {
             true => Some(aws::sdk_config().await),
             false => None,
         };
-        Self::from_config(config, sdk.as_ref()).await
+        Self::from_config_for(config, sdk.as_ref(), uses).await
     }
 
     /// Secrets, the guard and the token key for `config`: every SSM name in one call, so the
     /// first request finds Vonage's credentials already loaded.
     pub async fn from_config(config: Config, sdk: Option<&SdkConfig>) -> Result<Self, InitError> {
+        Self::from_config_for(config, sdk, Uses::Vonage).await
+    }
+
+    /// As [`Deps::from_config`]; with [`Uses::Callbacks`] Vonage's credentials are not fetched
+    /// (the events function's role may not read them).
+    pub async fn from_config_for(
+        config: Config,
+        sdk: Option<&SdkConfig>,
+        uses: Uses,
+    ) -> Result<Self, InitError> {
         let ssm = sdk.map(aws_sdk_ssm::Client::new);
-        let values = aws::parameters(ssm.as_ref(), &config.ssm_params()).await?;
+        let vonage_params = config
+            .secrets
+            .vonage
+            .as_ref()
+            .map(VonageSource::params)
+            .unwrap_or_default();
+        let names: Vec<&str> = config
+            .ssm_params()
+            .into_iter()
+            .filter(|n| uses == Uses::Vonage || !vonage_params.contains(n))
+            .collect();
+        let values = aws::parameters(ssm.as_ref(), &names).await?;
         let value = |s: &Secret| resolve(s, &values);
-        let secrets = vonage(&config, ssm, &values)?;
+        let secrets = vonage(&config, ssm, &values, uses == Uses::Vonage)?;
         let guard = match &config.guard.store {
             GuardStore::Memory { key } => {
                 let key = key.as_ref().map(value).transpose()?;
@@ -177,15 +203,16 @@ pub async fn vonage_secrets(config: &Config) -> Result<Secrets, InitError> {
         false => Some(aws_sdk_ssm::Client::new(&aws::sdk_config().await)),
     };
     let values = aws::parameters(ssm.as_ref(), &params).await?;
-    vonage(config, ssm, &values)
+    vonage(config, ssm, &values, true)
 }
 
-/// Vonage's credentials from their source: SSM ones already loaded (`values`), and refreshed
-/// through `ssm` after the TTL.
+/// Vonage's credentials from their source: SSM ones already loaded (`values`) when `loaded`,
+/// and refreshed through `ssm` after the TTL (or fetched on first use when not loaded).
 fn vonage(
     config: &Config,
     ssm: Option<aws_sdk_ssm::Client>,
     values: &BTreeMap<String, String>,
+    loaded: bool,
 ) -> Result<Secrets, InitError> {
     let vonage = config
         .secrets
@@ -214,12 +241,19 @@ fn vonage(
                 secret_param,
             },
             Some(ssm),
+        ) if !loaded => Secrets::ssm(ssm, key_param, secret_param, ttl),
+        (
+            VonageSource::KeyParams {
+                key_param,
+                secret_param,
+            },
+            Some(ssm),
         ) => {
-            let loaded = Credentials::Key {
+            let creds = Credentials::Key {
                 api_key: resolve_param(&key_param, values)?,
                 api_secret: resolve_param(&secret_param, values)?,
             };
-            Secrets::ssm(ssm, key_param, secret_param, ttl).primed(loaded)
+            Secrets::ssm(ssm, key_param, secret_param, ttl).primed(creds)
         }
         (
             VonageSource::App {
@@ -227,12 +261,19 @@ fn vonage(
                 key: Secret::Param(param),
             },
             Some(ssm),
+        ) if !loaded => Secrets::ssm_application(ssm, application_id, param, ttl),
+        (
+            VonageSource::App {
+                application_id,
+                key: Secret::Param(param),
+            },
+            Some(ssm),
         ) => {
-            let loaded = Credentials::App {
+            let creds = Credentials::App {
                 application_id: application_id.clone(),
                 private_key_pem: resolve_param(&param, values)?,
             };
-            Secrets::ssm_application(ssm, application_id, param, ttl).primed(loaded)
+            Secrets::ssm_application(ssm, application_id, param, ttl).primed(creds)
         }
         (_, None) => return Err(InitError::Ssm("no AWS configuration".into())),
     })
@@ -256,6 +297,14 @@ fn resolve_param(name: &str, values: &BTreeMap<String, String>) -> Result<String
         .get(name)
         .cloned()
         .ok_or_else(|| InitError::Ssm(format!("{name} has no value")))
+}
+
+/// What a function does with Vonage: the five endpoints call it; the events function only
+/// receives its signed callbacks, so it fetches no Vonage credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uses {
+    Vonage,
+    Callbacks,
 }
 
 /// A guard counting in this process's memory, digests keyed by `key`.

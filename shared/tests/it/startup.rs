@@ -10,7 +10,7 @@ use aws_sdk_ssm::config::Credentials as AwsCredentials;
 use aws_sdk_ssm::types::ParameterType;
 use shared::caller::TokenSigner;
 use shared::deps::aws::{OPERATION_TIMEOUT, loader};
-use shared::deps::{Deps, InitError};
+use shared::deps::{Deps, InitError, Uses};
 use shared::error::SecretsError;
 use shared::{Config, Credentials, Secrets};
 
@@ -166,4 +166,36 @@ async fn warming_up_against_a_silent_verify_ends_within_its_bound() {
     let t = Instant::now();
     within_10s(deps.warm_up()).await;
     assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+}
+
+#[tokio::test]
+async fn the_events_function_fetches_no_vonage_credential() {
+    // Its role may read the signature secret and the guard key, not Vonage's credentials: the
+    // one GetParameters at its start-up must not name them (here they do not even exist).
+    let moto = crate::common::moto();
+    let sdk = sdk(&moto.url).await;
+    let c = aws_sdk_ssm::Client::new(&sdk);
+    put(&c, "/vp/guard-key", "a shared guard key of some length").await;
+    put(&c, "/vp/signature", "the signature secret").await;
+    let config = Config::from_pairs(&[
+        ("VERIFY_API", "v2"),
+        ("VERIFY_API_KEY_PARAM", "/vp/key"),
+        ("VERIFY_API_SECRET_PARAM", "/vp/secret"),
+        ("GUARD_STORE", "memory"),
+        ("GUARD_HMAC_KEY_PARAM", "/vp/guard-key"),
+        ("VERIFY_SIGNATURE_SECRET_PARAM", "/vp/signature"),
+    ])
+    .unwrap();
+    let events = Deps::from_config_for(config.clone(), Some(&sdk), Uses::Callbacks)
+        .await
+        .unwrap();
+    assert_eq!(
+        events.signature_secret.as_deref(),
+        Some("the signature secret")
+    );
+    let err = Deps::from_config(config, Some(&sdk)).await.err().unwrap();
+    assert!(
+        err.to_string().contains("/vp/key"),
+        "the endpoints do fetch them: {err}"
+    );
 }
