@@ -27,10 +27,10 @@ import zipfile
 from pathlib import Path
 
 from runtime_api import RuntimeApi
-from tls import CpuQuota, TestCa, TlsFront
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from harness import ROOT, TARGET, free_port, http, wait_for_port  # noqa: E402
+from tls import CpuQuota, TestCa, TlsFront  # noqa: E402
 
 GUARD_RAISED = ("number_per_hour=1e9,number_per_day=1e9,ip_per_10min=1e9,ip_per_day=1e9,range_unverified_per_day=1e9,"
                 "global_starts_per_day=1e9,spend_per_day=1e12,spend_per_month=1e12,ip_wrong_codes_per_hour=1e9,"

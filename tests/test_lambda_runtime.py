@@ -1,8 +1,9 @@
 """The arm64 release `bootstrap` binaries that are deployed (what `sam build` made), run under
 `qemu-aarch64` against a real Lambda runtime emulator (`cargo lambda watch --only-lambda-apis`
 on 127.0.0.1), with the Vonage credentials and the guard's key loaded from SSM (moto), the
-guard's table in DynamoDB (moto) and the simulator as upstream: request -> PIN from the outbox ->
-check, using the sample events in events/. Each function is its own process, as in Lambda: what
+guard's table in DynamoDB (moto) and the simulator as upstream, each reached over TLS (a test
+CA the bootstraps trust through TLS_EXTRA_ROOTS_FILE, as a deployment's TLS to Vonage and AWS):
+request -> PIN from the outbox -> check, using the sample events in events/. Each function is its own process, as in Lambda: what
 /request records, /check finds only through DynamoDB."""
 
 import hashlib
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from harness import ROOT, TARGET, Proc, free_port, http, wait_for_port
+from tls import TestCa, TlsFront
 
 # The functions this test runs, by binary name.
 RUN = ["request", "check", "jwks", "events"]
@@ -81,12 +83,16 @@ class Functions:
 @pytest.fixture
 def emulator(simulator, ssm_params, tmp_path):
     sim_base, _ = simulator
+    ca = TestCa()
+    sim_tls = TlsFront(ca, int(sim_base.rsplit(":", 1)[1]))
+    moto_tls = TlsFront(ca, int(ssm_params.rsplit(":", 1)[1]))
     env = {
-        "VERIFY_BASE_URL": sim_base,
+        "VERIFY_BASE_URL": f"https://127.0.0.1:{sim_tls.port}",
+        "TLS_EXTRA_ROOTS_FILE": str(ca.ca_file),
         "VERIFY_API_KEY_PARAM": "/verify-proxy/api-key",
         "VERIFY_API_SECRET_PARAM": "/verify-proxy/api-secret",
-        "AWS_ENDPOINT_URL_SSM": ssm_params,
-        "AWS_ENDPOINT_URL_DYNAMODB": ssm_params,
+        "AWS_ENDPOINT_URL_SSM": f"https://127.0.0.1:{moto_tls.port}",
+        "AWS_ENDPOINT_URL_DYNAMODB": f"https://127.0.0.1:{moto_tls.port}",
         "GUARD_TABLE": "guard",
         "GUARD_HMAC_KEY_PARAM": "/verify-proxy/guard-key",
         "AWS_REGION": "eu-west-1",
@@ -113,6 +119,8 @@ def emulator(simulator, ssm_params, tmp_path):
     for p in procs:
         p.stop()
     api.stop()
+    sim_tls.close()
+    moto_tls.close()
 
 
 def header(resp: dict, name: str):

@@ -6,7 +6,7 @@ use lambda_http::{Body, Request, Response};
 
 use crate::caller::TokenSigner;
 use crate::caller::response;
-use crate::config::{Env, TokenConfig};
+use crate::config::{Env, TlsConfig, TokenConfig};
 use crate::deps::{InitError, aws, resolve};
 
 /// Backends may cache the keys this long; a rotation keeps the old key published for longer.
@@ -21,7 +21,8 @@ impl Jwks {
     }
 
     /// From `TOKEN_KEY_PARAM` (SSM) or `TOKEN_PRIVATE_KEY`, as the check function reads them;
-    /// only the token's settings are read (no Verify, guard or caller settings).
+    /// only the token's settings are read (and the TLS roots for SSM; no Verify, guard or
+    /// caller settings).
     pub async fn from_env(env: &Env) -> Result<Self, InitError> {
         let config = TokenConfig::from_env(env)?;
         let key = config
@@ -31,7 +32,8 @@ impl Jwks {
         let values = match key.param() {
             None => Default::default(),
             Some(name) => {
-                let ssm = aws_sdk_ssm::Client::new(&aws::sdk_config().await);
+                let tls = TlsConfig::from_env(env)?;
+                let ssm = aws_sdk_ssm::Client::new(&aws::sdk_config(&tls.extra_roots).await);
                 aws::parameters(Some(&ssm), &[name]).await?
             }
         };

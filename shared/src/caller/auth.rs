@@ -39,7 +39,7 @@ impl CallerAuth {
     pub fn new(config: &Config) -> Result<Self, reqwest::Error> {
         let app_check = match &config.auth.app_check {
             Some(c) if config.auth.mode == AuthMode::AppCheck => {
-                Some(AppCheck::new(c.clone(), &config.verify.extra_roots)?)
+                Some(AppCheck::new(c.clone(), &config.tls.extra_roots)?)
             }
             _ => None,
         };

@@ -9,6 +9,7 @@ pub mod env;
 pub mod guard;
 pub mod observe;
 pub mod secrets;
+pub mod tls;
 pub mod token;
 pub mod v2;
 pub mod verify;
@@ -19,6 +20,7 @@ pub use env::{ConfigError, Env};
 pub use guard::{GuardConfig, GuardStore};
 pub use observe::ObserveConfig;
 pub use secrets::{Secret, SecretsConfig, VonageSource};
+pub use tls::TlsConfig;
 pub use token::TokenConfig;
 pub use verify::{DEFAULT_BASE_URL, MAX_TIMEOUT, VerifyApi, VerifyConfig};
 
@@ -36,6 +38,7 @@ pub struct Config {
     pub guard: GuardConfig,
     pub secrets: SecretsConfig,
     pub observe: ObserveConfig,
+    pub tls: TlsConfig,
 }
 
 impl Config {
@@ -50,6 +53,7 @@ impl Config {
             guard: GuardConfig::from_env(env)?,
             secrets: SecretsConfig::from_env(env)?,
             observe: ObserveConfig::from_env(env)?,
+            tls: TlsConfig::from_env(env)?,
         };
         config.check_across()?;
         Ok(config)

@@ -2,9 +2,6 @@
 
 use std::time::Duration;
 
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
-
 use super::env::{ConfigError, Env};
 use crate::verify::TestNumbers;
 use crate::verify::values::{Brand, CodeLength, SenderId, V1_MAX_CODE, V2_MAX_CODE, WorkflowId};
@@ -34,9 +31,6 @@ pub struct VerifyConfig {
     pub code_length: Option<CodeLength>,
     /// Numbers with fixed codes answered without Vonage (`TEST_NUMBERS`); none by default.
     pub test_numbers: TestNumbers,
-    /// Roots trusted besides the compiled-in ones (`TLS_EXTRA_ROOTS_FILE`, PEM): a private
-    /// CA in front of Verify, or the benchmark's test CA.
-    pub extra_roots: Vec<CertificateDer<'static>>,
 }
 
 impl Default for VerifyConfig {
@@ -50,7 +44,6 @@ impl Default for VerifyConfig {
             workflow_id: None,
             code_length: Some(CodeLength::DEFAULT),
             test_numbers: TestNumbers::default(),
-            extra_roots: Vec::new(),
         }
     }
 }
@@ -119,7 +112,6 @@ impl VerifyConfig {
             workflow_id,
             code_length,
             test_numbers,
-            extra_roots: extra_roots(env)?,
         })
     }
 
@@ -130,22 +122,6 @@ impl VerifyConfig {
             VerifyApi::V2 => V2_MAX_CODE,
         }
     }
-}
-
-/// Every certificate in the PEM file `TLS_EXTRA_ROOTS_FILE` names (at least one).
-fn extra_roots(env: &Env) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
-    const NAME: &str = "TLS_EXTRA_ROOTS_FILE";
-    let Some(path) = env.plain(NAME) else {
-        return Ok(Vec::new());
-    };
-    let pem = std::fs::read(&path).map_err(|e| ConfigError::new(NAME, format!("{path}: {e}")))?;
-    let certs = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ConfigError::new(NAME, format!("{path}: {e}")))?;
-    if certs.is_empty() {
-        return Err(ConfigError::new(NAME, format!("{path}: no certificate")));
-    }
-    Ok(certs)
 }
 
 #[cfg(test)]
@@ -176,8 +152,6 @@ mod tests {
             ("VERIFY_CODE_LENGTH", "5"),
             ("VERIFY_API", "v3"),
             ("TEST_NUMBERS", "447700900999"),
-            ("TLS_EXTRA_ROOTS_FILE", "/no/such/file.pem"),
-            ("TLS_EXTRA_ROOTS_FILE", "Cargo.toml"),
         ] {
             assert_eq!(
                 from(&[(name, value)]).unwrap_err().name,

@@ -62,13 +62,13 @@ impl Deps {
             VerifyApi::V1 => VerifyClient::v1(
                 &config.verify.base_url,
                 config.verify.timeout,
-                &config.verify.extra_roots,
+                &config.tls.extra_roots,
             )?,
             VerifyApi::V2 => VerifyClient::v2(
                 &config.verify.base_url,
                 config.verify.timeout,
                 config.v2.clone(),
-                &config.verify.extra_roots,
+                &config.tls.extra_roots,
             )?,
         };
         if config.verify.api == VerifyApi::V1 && secrets.is_application() {
@@ -123,7 +123,7 @@ impl Deps {
     pub async fn from_env_for(env: &Env, uses: Uses) -> Result<Self, InitError> {
         let config = Config::from_env(env)?;
         let sdk = match needs_aws(&config) {
-            true => Some(aws::sdk_config().await),
+            true => Some(aws::sdk_config(&config.tls.extra_roots).await),
             false => None,
         };
         Self::from_config_for(config, sdk.as_ref(), uses).await
@@ -200,7 +200,9 @@ pub async fn vonage_secrets(config: &Config) -> Result<Secrets, InitError> {
         .unwrap_or_default();
     let ssm = match params.is_empty() {
         true => None,
-        false => Some(aws_sdk_ssm::Client::new(&aws::sdk_config().await)),
+        false => Some(aws_sdk_ssm::Client::new(
+            &aws::sdk_config(&config.tls.extra_roots).await,
+        )),
     };
     let values = aws::parameters(ssm.as_ref(), &params).await?;
     vonage(config, ssm, &values, true)

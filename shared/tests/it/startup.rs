@@ -16,7 +16,7 @@ use shared::{Config, Credentials, Secrets};
 
 /// The functions' SDK configuration (same loader, same timeouts), pointed at `url`.
 async fn sdk(url: &str) -> SdkConfig {
-    loader()
+    loader(&[])
         .endpoint_url(url)
         .region(Region::new("eu-west-1"))
         .credentials_provider(AwsCredentials::new(

@@ -1,8 +1,10 @@
-"""What a real cold start has and a loopback one lacks: TLS and a small CPU share.
+"""What a real Lambda has and a loopback test lacks: TLS to its upstreams, and a small CPU
+share. Used by the runtime tests (the deployed bootstraps reach the simulator and moto over
+TLS) and by scripts/bench (cold starts under a CPU quota).
 
 - `TestCa`: a throwaway CA and a certificate for 127.0.0.1, made with `cryptography` in a temp
-  folder (the bootstraps trust it through TLS_EXTRA_ROOTS_FILE for Verify and SSL_CERT_FILE for
-  the AWS SDK; nothing is installed system-wide).
+  folder (the bootstraps trust it through TLS_EXTRA_ROOTS_FILE; nothing is installed
+  system-wide).
 - `TlsFront`: terminates TLS on a loopback port and pipes the bytes to a plain backend (the
   simulator, moto), so the bootstrap does the same handshakes it would with Vonage and AWS.
 - `CpuQuota`: a cgroup with `cpu.cfs_quota_us` (v1) or `cpu.max` (v2) of N % of one core; Lambda
