@@ -198,9 +198,7 @@ def main():
                     *sum((["-p", f] for f in FUNCTIONS), [])], cwd=ROOT, check=True)
     rel = TARGET / "release"
 
-    sim_port = free_port()
-    start([str(rel / "verify-sim"), "--listen", f"127.0.0.1:{sim_port}", "--account", f"{KEY}:{SECRET}", "--no-ticker"], name="sim")
-    wait_port(sim_port)
+    sim_port, moto_port = bench_setup(rel)
     proxy_port = free_port()
     proxy = start([str(rel / "verify-proxy-local")], name="local", env={
         "LISTEN": f"127.0.0.1:{proxy_port}", "VERIFY_API_KEY": KEY, "VERIFY_API_SECRET": SECRET,
@@ -229,19 +227,6 @@ def main():
     proxy_rss = vm_hwm_kb(proxy.pid)
 
     print("2. cold start (release bootstrap, Runtime API emulator, SSM and DynamoDB on moto) ...", flush=True)
-    moto_port = free_port()
-    start(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)], name="moto")
-    wait_port(moto_port)
-    import boto3
-    ssm = boto3.client("ssm", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{moto_port}",
-                       aws_access_key_id="x", aws_secret_access_key="x")
-    ssm.put_parameter(Name="/bench/key", Value=KEY, Type="String", Overwrite=True)
-    ssm.put_parameter(Name="/bench/secret", Value=SECRET, Type="SecureString", Overwrite=True)
-    dynamodb = boto3.client("dynamodb", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{moto_port}",
-                            aws_access_key_id="x", aws_secret_access_key="x")
-    dynamodb.create_table(TableName="bench-guard", BillingMode="PAY_PER_REQUEST",
-                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
     event = json.loads((ROOT / "events" / "check.json").read_text())
     # The event's id is not in the table: the answer (404) comes after SSM and a DynamoDB
     # GetItem, without the upstream call.

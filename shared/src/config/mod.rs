@@ -85,22 +85,14 @@ impl Config {
                 .as_ref()
                 .is_some_and(VonageSource::is_application)
         {
-            return Err(ConfigError::new(
-                "VERIFY_APPLICATION_ID",
-                "application JWTs are v2 only: set VERIFY_API=v2, or use a key and secret",
-            ));
+            return Err(application_needs_v2());
         }
         Ok(())
     }
 
     /// Every SSM parameter this configuration names (fetched at start-up in one call).
     pub fn ssm_params(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self
-            .secrets
-            .vonage
-            .iter()
-            .flat_map(VonageSource::params)
-            .collect();
+        let mut names = self.secrets.vonage_params();
         let guard_key = match &self.guard.store {
             GuardStore::Memory { key } => key.as_ref(),
             GuardStore::Dynamo { key, .. } => Some(key),
@@ -119,6 +111,15 @@ impl Config {
         names.dedup();
         names
     }
+}
+
+/// Vonage application credentials under v1 (checked on the settings, and again by
+/// `Deps::with_guard` on credentials handed over directly).
+pub fn application_needs_v2() -> ConfigError {
+    ConfigError::new(
+        "VERIFY_APPLICATION_ID",
+        "application JWTs are v2 only: set VERIFY_API=v2, or use a key and secret",
+    )
 }
 
 #[cfg(test)]

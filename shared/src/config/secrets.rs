@@ -82,6 +82,14 @@ pub struct SecretsConfig {
 }
 
 impl SecretsConfig {
+    /// The SSM parameters Vonage's credentials are in (none when given as values).
+    pub fn vonage_params(&self) -> Vec<&str> {
+        self.vonage
+            .as_ref()
+            .map(VonageSource::params)
+            .unwrap_or_default()
+    }
+
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let vonage = match env.plain("VERIFY_APPLICATION_ID") {
             Some(application_id) => Some(VonageSource::App {

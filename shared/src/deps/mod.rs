@@ -10,7 +10,9 @@ use aws_config::SdkConfig;
 use thiserror::Error;
 
 use crate::caller::{CallerAuth, TokenSigner};
-use crate::config::{Config, ConfigError, Env, GuardStore, Secret, VerifyApi, VonageSource};
+use crate::config::{
+    Config, ConfigError, Env, GuardStore, Secret, VerifyApi, VonageSource, application_needs_v2,
+};
 use crate::error::SecretsError;
 use crate::guard::store::dynamo::DynamoStore;
 use crate::guard::store::memory::MemoryStore;
@@ -72,10 +74,7 @@ impl Deps {
             )?,
         };
         if config.verify.api == VerifyApi::V1 && secrets.is_application() {
-            return Err(InitError::Config(ConfigError::new(
-                "VERIFY_APPLICATION_ID",
-                "application JWTs are v2 only: set VERIFY_API=v2, or use a key and secret",
-            )));
+            return Err(InitError::Config(application_needs_v2()));
         }
         let auth = CallerAuth::new(&config)?;
         Ok(Self {
@@ -109,7 +108,10 @@ impl Deps {
     pub async fn warm_up(&self) {
         let both = async { tokio::join!(self.client.warm_up(), self.guard.warm_up()) };
         if tokio::time::timeout(WARM_UP_LIMIT, both).await.is_err() {
-            tracing::warn!("warm-up: gave up after 3 s; the first request will connect itself");
+            tracing::warn!(
+                limit_s = WARM_UP_LIMIT.as_secs(),
+                "warm-up: gave up; the first request will connect itself"
+            );
         }
     }
 
@@ -143,12 +145,7 @@ impl Deps {
         uses: Uses,
     ) -> Result<Self, InitError> {
         let ssm = sdk.map(aws_sdk_ssm::Client::new);
-        let vonage_params = config
-            .secrets
-            .vonage
-            .as_ref()
-            .map(VonageSource::params)
-            .unwrap_or_default();
+        let vonage_params = config.secrets.vonage_params();
         let names: Vec<&str> = config
             .ssm_params()
             .into_iter()
@@ -192,12 +189,7 @@ impl Deps {
 
 /// Vonage's credentials alone, as `config` says (the local server with an external Verify).
 pub async fn vonage_secrets(config: &Config) -> Result<Secrets, InitError> {
-    let params = config
-        .secrets
-        .vonage
-        .as_ref()
-        .map(VonageSource::params)
-        .unwrap_or_default();
+    let params = config.secrets.vonage_params();
     let ssm = match params.is_empty() {
         true => None,
         false => Some(aws_sdk_ssm::Client::new(
