@@ -34,7 +34,8 @@ from tls import CpuQuota, TestCa, TlsFront  # noqa: E402
 
 GUARD_RAISED = ("number_per_hour=1e9,number_per_day=1e9,ip_per_10min=1e9,ip_per_day=1e9,range_unverified_per_day=1e9,"
                 "global_starts_per_day=1e9,spend_per_day=1e12,spend_per_month=1e12,ip_wrong_codes_per_hour=1e9,"
-                "number_wrong_codes_per_day=1e9,ip_calling_codes=1e9")
+                "ip_unverified_per_day=1e9,net_unverified_per_day=1e9,ip_calling_codes=1e9,"
+                "returning_starts_per_day=1e9,returning_spend_per_day=1e12,returning_spend_per_month=1e12")
 FUNCTIONS = ["request", "check", "cancel", "search", "control", "jwks"]
 KEY, SECRET = "benchkey", "bench-secret"
 DURATION = os.environ.get("BENCH_SECONDS", "10")

@@ -58,14 +58,17 @@ def test_sequential_number_pumping_from_one_address(server):
     results = [start(port, f"+44 7700 9{i:05d}", headers={"x-forwarded-for": f"198.51.100.{i}"})
                for i in range(40)]
     statuses = [s for s, _, _ in results]
-    assert statuses.count(200) == 20, statuses
+    # An address whose starts never convert gets 3 a day (more as its users enter codes).
+    assert statuses.count(200) == 3, statuses
     refused = [r for r in results if r[0] == 429]
-    assert len(refused) == 20, "forged X-Forwarded-For headers do not make new callers"
+    assert len(refused) == 37, "forged X-Forwarded-For headers do not make new callers"
     for _, body, headers in refused:
         assert body == {"status": "1", "error_text": "Too many attempts. Please try again later."}
         assert int(headers["retry-after"]) > 0
-    assert sms_count(port) == 20
-    assert "ip_per_10min" in proc.output(), "the rule is in the log, not in the answer"
+    assert sms_count(port) == 3
+    assert "ip_unverified_per_day" in proc.output(), "the rule is in the log, not in the answer"
+    # Another caller is not held back by this one's refusals.
+    assert start(port, "+447800900001", source="127.0.9.2")[0] == 200
 
 
 def test_sequential_number_pumping_from_rotating_addresses(server):
@@ -86,41 +89,40 @@ def test_one_number_bombing_from_rotating_addresses_and_notations(server):
             status, _, _ = start(port, notations[k], source=f"127.0.1.{2 + (minute * 5 + k) % 250}")
             passed += status == 200
         advance(port, 61)
-    # Two hours of 5 attempts a minute from 250 addresses. Refused attempts count too, so the
-    # number's 10 a day are spent within two minutes: one SMS reaches the victim (two if the
-    # run crosses a UTC midnight), where an open proxy delivered thousands.
-    assert 1 <= passed <= 2, passed
+    # Two hours of 5 attempts a minute from 250 addresses, in any notation: the number's
+    # allowance for others than its owner is 5 an hour and 10 a day, and a refusal spends
+    # none of it (the victim's own allowance is apart). An open proxy delivered thousands.
+    assert 5 <= passed <= 10, passed
     assert sms_count(port) == passed
 
 
-def test_code_guessing_across_restarts_is_locked(server):
+def test_code_guessing_across_restarts_is_bounded_by_the_numbers_deliveries(server):
     port, _ = server
     number = "+447700900555"
-    wrong_answers, locked = 0, False
-    for cycle in range(8):
+    wrong, starts, spent = 0, 0, 0
+    for cycle in range(16):
         status, body, _ = start(port, number, source=f"127.0.2.{2 + cycle}")
-        if status != 200:
-            advance(port, 601)
-            continue
-        rid = body["request_id"]
-        _, outbox, _ = call(port, "GET", f"/_sim/messages?request_id={rid}")
-        code = outbox["messages"][-1]["code"]
-        for guess in ("0000", "1111", "2222", "3333"):
-            if guess == code:
-                continue
-            status, body, _ = call(port, "POST", "/check", {"request_id": rid, "code": guess}, source=f"127.0.3.{2 + cycle}")
-            if status == 410 and "try again later" in body["error_text"]:
-                locked = True  # the guard's lock, answered as Verify's 17
-                break
-            assert body["status"] in ("16", "17"), body
-            wrong_answers += 1
-            if body["status"] == "17":
-                break  # Verify ended this request after 3 wrong codes: start another
-        if locked:
-            break
+        if status == 200:
+            starts += 1
+            rid = body["request_id"]
+            _, outbox, _ = call(port, "GET", f"/_sim/messages?request_id={rid}")
+            code = outbox["messages"][-1]["code"]
+            for guess in ("000000", "111111", "222222", "333333"):
+                if guess == code:
+                    continue
+                status, body, _ = call(port, "POST", "/check", {"request_id": rid, "code": guess},
+                                       source=f"127.0.3.{2 + cycle}")
+                if status == 410:
+                    spent += 1  # this verification took its 3 wrong codes: start another
+                    break
+                assert body["status"] in ("16", "17"), body
+                wrong += 1
         advance(port, 601)
-    assert locked, "the number's wrong-code lock engaged"
-    assert wrong_answers == 11, "10 wrong codes a day across requests, the 11th locks"
+    # 3 guesses per verification (as Verify allows), and at most 10 verifications a day from
+    # others than the number's owner: 30 guesses, 3e-5 odds against a 6-digit code.
+    assert 1 <= starts <= 10, starts
+    assert wrong <= 3 * starts, (wrong, starts)
+    assert spent >= 1, "a fourth guess on one verification is refused"
 
 
 def test_test_number_codes_cannot_be_guessed(server):
@@ -133,9 +135,16 @@ def test_test_number_codes_cannot_be_guessed(server):
     for i in range(30):
         status, _, _ = call(port, "POST", "/check", {"request_id": rid, "code": f"{100000 + i}"}, source=f"127.0.4.{2 + i}")
         answers.append(status)
-    assert answers.count(400) == 11 and answers[11:] == [410] * 19, answers
+    assert answers.count(400) == 3 and answers[3:] == [410] * 27, answers
     status, _, _ = call(port, "POST", "/check", {"request_id": rid, "code": TEST_CODE})
-    assert status == 410, "locked even for the right code"
+    assert status == 410, "this start is spent, even for the right code"
+    # The reviewer starts again after the resend cooldown: the guessers' failures did not
+    # hold back its address.
+    advance(port, 61)
+    status, body, _ = start(port, TEST_NUMBER)
+    assert status == 200 and body["request_id"] == rid
+    status, _, _ = call(port, "POST", "/check", {"request_id": rid, "code": TEST_CODE})
+    assert status == 200
     assert sms_count(port) == 0
 
 
@@ -149,6 +158,9 @@ def test_status_10_does_not_hand_out_the_victims_request_id(server):
     assert status == 409 and body["status"] == "10", body
     assert "request_id" not in body and victim not in json.dumps(body)
     assert "retry-after" in headers
+    # The victim's own app asking again (its answer was lost) gets its own id back, sends nothing.
+    status, body, _ = start(port, "+447700900777", source="127.0.5.2")
+    assert status == 200 and body["request_id"] == victim, body
     # Ids the deployment never issued are refused without asking Vonage.
     for path, payload in [("/cancel", {"request_id": "0" * 32}), ("/check", {"request_id": "f" * 32, "code": "1234"}),
                           ("/control", {"request_id": "a" * 32, "cmd": "cancel"}), ("/search", {"request_id": "b" * 32})]:

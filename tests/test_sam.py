@@ -182,3 +182,27 @@ def test_each_role_may_read_with_one_get_parameters_exactly_the_secrets_its_func
     events = ssm("EventsRole")
     assert set(events) == {"ssm:GetParameters"}
     assert not events["ssm:GetParameters"] & {"ApiKeyParameterName", "ApiSecretParameterName", "PrivateKeyParameterName"}
+
+
+def test_the_guard_roles_may_make_exactly_the_dynamodb_calls_its_store_makes():
+    # A call the store makes but the role lacks is AccessDenied only once deployed (moto does
+    # not check IAM): the actions are read off the DynamoDB adapter's own client calls.
+    import re
+    source = (ROOT / "shared/src/guard/store/dynamo.rs").read_text()
+    used = {"dynamodb:" + "".join(w.title() for w in m.split("_"))
+            for m in set(re.findall(r"\.(get_item|put_item|update_item|batch_get_item|delete_item|query|scan)\(\)", source))}
+    assert "dynamodb:BatchGetItem" in used
+    r = deployed(AllowAllDestinations="true")
+
+    def dynamo(role):
+        out = set()
+        for policy in r[role]["Properties"]["Policies"]:
+            for st in policy["PolicyDocument"]["Statement"]:
+                actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                out |= {a for a in actions if a.startswith("dynamodb:")}
+        return out
+
+    assert dynamo("FunctionRole") == used
+    # Events only records outcomes and credits successes: no batch read.
+    assert dynamo("EventsRole") == used - {"dynamodb:BatchGetItem"}
+    assert dynamo("JwksRole") == set()

@@ -14,7 +14,8 @@ use shared::verify::Number;
 
 const BIG: &str = "number_per_hour=1e9,number_per_day=1e9,ip_per_10min=1e9,ip_per_day=1e9,\
     range_unverified_per_day=1e9,global_starts_per_day=1e9,spend_per_day=1e12,spend_per_month=1e12,\
-    ip_wrong_codes_per_hour=1e9,number_wrong_codes_per_day=1e9,ip_calling_codes=1e9";
+    ip_wrong_codes_per_hour=1e9,ip_unverified_per_day=1e9,net_unverified_per_day=1e9,ip_calling_codes=1e9,\
+    returning_starts_per_day=1e9,returning_spend_per_day=1e12,returning_spend_per_month=1e12";
 
 fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
     v.sort_by(f64::total_cmp);
@@ -38,12 +39,15 @@ async fn measure(name: &str, store: AnyStore, n: usize) {
         let id = format!("{salt:04x}{i:028x}");
         let t = Instant::now();
         let subject = guard.subject(&number, None);
-        guard.admit_start(&subject).await.expect("admitted");
-        guard.started(&subject, &id).await;
+        let admitted = guard.admit_start(&subject).await.expect("admitted");
+        guard.started(&subject, &admitted, &id).await;
         starts.push(t.elapsed().as_secs_f64() * 1e3);
         let t = Instant::now();
         let record = guard.known(&id).await.expect("known").expect("record");
-        guard.admit_check(&record, "ip").await.expect("admitted");
+        guard
+            .admit_check(&record, &id, "ip")
+            .await
+            .expect("admitted");
         guard.checked_code(&id, &record, "ip", "16").await;
         checks.push(t.elapsed().as_secs_f64() * 1e3);
     }

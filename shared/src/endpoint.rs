@@ -147,19 +147,28 @@ async fn run<E: Endpoint>(
     // The guard before anything that costs: a refusal sends nothing and loads no secret.
     // Boxed: the DynamoDB client's futures are large, and stacks of test threads are not.
     let ticket = Box::pin(input.admit(&deps.guard, caller_ip(req), &mut trace.seen)).await?;
-    let recorded = deps
-        .client
-        .v2_workflow()
-        .and_then(|w| input.recorded(&deps.guard, &ticket, w.lifetime_ms()));
+    let v2_lifetime = deps.client.v2_workflow().map(|w| w.lifetime_ms());
+    let recorded = input.recorded(&deps.guard, &ticket, v2_lifetime);
     let answer = match (input.test_answer(&config.verify.test_numbers), recorded) {
         (Some(answer), _) => answer,
         (None, Some(recorded)) => recorded?,
         (None, None) => {
-            let creds = deps.secrets.get().await?;
             let t = Instant::now();
-            let result = input.send(&deps.client, &creds).await;
+            let result = match deps.secrets.get().await.map_err(ProxyError::from) {
+                Ok(creds) => input
+                    .send(&deps.client, &creds)
+                    .await
+                    .map_err(ProxyError::from),
+                Err(e) => Err(e),
+            };
             let ms = t.elapsed().as_millis() as u64;
-            let answer = result?;
+            let answer = match result {
+                Ok(answer) => answer,
+                Err(e) => {
+                    Box::pin(input.unsent(&deps.guard, ticket, &e)).await;
+                    return Err(e);
+                }
+            };
             trace.upstream = Some((answer.status().to_string(), ms));
             trace.delivered = E::delivers(&input) && answer.status() == "0";
             answer

@@ -103,6 +103,23 @@ pub enum ProxyError {
 }
 
 impl ProxyError {
+    /// Whether a start that ended in this error certainly sent nothing: Verify was not
+    /// reached, refused it with an HTTP error, or was never called (credentials). A timeout or
+    /// an unreadable answer may follow a sent message, so those keep what the start counted.
+    pub fn certainly_unsent(&self) -> bool {
+        match self {
+            Self::Upstream(e) => matches!(
+                e,
+                UpstreamError::Unreachable
+                    | UpstreamError::Http(_)
+                    | UpstreamError::Credentials(_)
+                    | UpstreamError::NotOffered(_)
+            ),
+            Self::Secrets(_) => true,
+            _ => false,
+        }
+    }
+
     pub fn invalid(param: &'static str, reason: impl Into<String>) -> Self {
         Self::Invalid {
             param,

@@ -65,7 +65,8 @@ pub fn document(namespace: &str, f: &Facts<'_>, timestamp_ms: i64) -> Option<Val
     };
     let ok = f.error.is_none() && f.verify_status == "0";
     let mut outcomes: Vec<(&str, &str, f64)> = Vec::new();
-    if ok && f.endpoint == "request" {
+    let replayed = f.seen.is_some_and(|s| s.replayed);
+    if ok && f.endpoint == "request" && !replayed {
         outcomes.push(("Started", COUNT, 1.0));
     }
     if ok && f.delivered {

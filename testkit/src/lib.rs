@@ -98,6 +98,16 @@ pub async fn env_with_secrets(mut config: Config, secrets: Secrets) -> TestEnv {
     }
 }
 
+/// The request as API Gateway hands it over from the caller at `ip`.
+pub fn from_ip(mut req: Request, ip: &str) -> Request {
+    use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
+    let mut context = ApiGatewayProxyRequestContext::default();
+    context.identity.source_ip = Some(ip.to_string());
+    req.extensions_mut()
+        .insert(lambda_http::request::RequestContext::ApiGatewayV1(context));
+    req
+}
+
 pub fn post_json(body: &str) -> Request {
     post("application/json", body)
 }
@@ -203,7 +213,8 @@ impl TestEnv {
     pub async fn record(&self, number: &str, id: &str) {
         let number = Number::parse(number).expect("number");
         let subject = self.deps.guard.subject(&number, None);
-        self.deps.guard.started(&subject, id).await;
+        let admitted = shared::guard::Admitted::unguarded();
+        self.deps.guard.started(&subject, &admitted, id).await;
     }
 
     /// The simulator's view of a request (PIN, wrong attempts, status).

@@ -189,7 +189,7 @@ mod tests {
     #[tokio::test]
     async fn test_number_codes_cannot_be_guessed_without_limit() {
         // Attack: a test number's fixed code never expires upstream, so guessing it is only
-        // stopped by the guard's wrong-code lock (10 a day, then 1 h, doubling).
+        // stopped by the guard: 3 wrong codes per start, then the guesser waits.
         let numbers = shared::verify::TestNumbers::parse("+447700900999:246810").unwrap();
         let mut config = Config::default();
         config.verify.test_numbers = numbers;
@@ -218,13 +218,22 @@ mod tests {
                 other => panic!("unexpected {other}"),
             }
         }
-        assert_eq!(wrong_answered, 11, "10 allowed a day, the 11th locks");
+        assert_eq!(wrong_answered, 3, "3 per start, as Verify allows");
         let right = json!({"request_id": id, "code": "246810"}).to_string();
         let r = handle(post_json(&right), &t.deps).await.unwrap();
-        assert_eq!(r.status(), 410, "locked even for the right code");
-        t.advance(3601).await;
+        assert_eq!(
+            r.status(),
+            410,
+            "this start is spent, even for the right code"
+        );
+        // A new start: the guesser waits a minute first; then the right code works.
+        t.advance(1).await;
+        t.record("447700900999", &id).await;
         let r = handle(post_json(&right), &t.deps).await.unwrap();
-        assert_eq!(r.status(), 200, "the first lock lasts an hour");
+        assert_eq!(r.status(), 429, "wrong_code_backoff");
+        t.advance(61).await;
+        let r = handle(post_json(&right), &t.deps).await.unwrap();
+        assert_eq!(r.status(), 200);
     }
 
     #[tokio::test]

@@ -14,12 +14,15 @@ impl Endpoint for Start {
     fn parse(fields: &Fields, config: &Config) -> Result<StartRequest, ProxyError> {
         let number = Number::parse(fields.required("number")?)?;
         policy::destination(&number, config)?;
+        let options = policy::options(fields, config)?;
+        let channel = policy::channel(fields, config)?;
         Ok(StartRequest {
             number,
             brand: policy::brand(fields, config)?,
             sender_id: config.verify.sender_id.clone(),
-            options: policy::options(fields, config)?,
-            channel: policy::channel(fields, config)?,
+            shape: policy::shape(&options, channel, config),
+            options,
+            channel,
         })
     }
 
@@ -80,17 +83,31 @@ mod tests {
                 .unwrap(),
         );
         let victim_id = first["request_id"].as_str().unwrap().to_string();
-        // Within the resend cooldown the guard refuses before Verify is asked.
+        // Its own caller asking again (a lost answer) gets its own id back; nothing is sent.
         let r = handle(post_json(r#"{"number":"+44 7700 900003"}"#), &t.deps)
             .await
             .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(json_of(&r)["request_id"], victim_id.as_str());
+        assert_eq!(t.messages(&victim_id).await.len(), 1, "one SMS");
+        // Anyone else, within the resend cooldown: the guard refuses before Verify is asked.
+        let r = handle(
+            testkit::from_ip(post_json(r#"{"number":"+44 7700 900003"}"#), "203.0.113.3"),
+            &t.deps,
+        )
+        .await
+        .unwrap();
         assert_eq!(r.status(), 429);
         assert_eq!(r.headers()["retry-after"], "60");
-        // After it, Verify answers 10 (still live): a 409 without the id.
+        // After it, Verify answers 10 (still live): a 409 without the id, for anyone but the
+        // caller that started it (its own repeat gets its own id: a lost answer, retried).
         t.advance(61).await;
-        let r = handle(post_json(r#"{"number":"+447700900003"}"#), &t.deps)
-            .await
-            .unwrap();
+        let r = handle(
+            testkit::from_ip(post_json(r#"{"number":"+447700900003"}"#), "203.0.113.3"),
+            &t.deps,
+        )
+        .await
+        .unwrap();
         assert_eq!(r.status(), 409);
         assert!(r.headers().contains_key("retry-after"));
         let body = json_of(&r);
@@ -342,12 +359,11 @@ mod tests {
         for (i, (body, http, status)) in cases.into_iter().enumerate() {
             t.fault(json!({"path": "/verify/json", "body": body, "times": 1}))
                 .await;
-            let r = handle(
-                post_json(&format!(r#"{{"number":"44770090030{i}"}}"#)),
-                &t.deps,
-            )
-            .await
-            .unwrap();
+            // A success without an id may have sent a code: it counts against its address.
+            let req = post_json(&format!(r#"{{"number":"44770090030{i}"}}"#));
+            let r = handle(testkit::from_ip(req, &format!("198.51.100.{i}")), &t.deps)
+                .await
+                .unwrap();
             assert_eq!(r.status(), http, "{body}");
             let answer = json_of(&r);
             assert_eq!(answer["status"], status, "{body}");

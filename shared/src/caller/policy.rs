@@ -6,6 +6,7 @@ use crate::caller::fields::Fields;
 use crate::config::{Config, OPTIONS, VerifyApi};
 use crate::error::ProxyError;
 use crate::verify::Number;
+use crate::verify::types::Shape;
 use crate::verify::v2::Channel;
 use crate::verify::values::{Brand, CodeLength, Locale, WorkflowId};
 
@@ -87,6 +88,41 @@ pub fn options(
         }
     }
     Ok(out)
+}
+
+/// What a start's workflow does when its code is never entered: v1's workflow (the option,
+/// else the deployment's, else Verify's 1) with `next_event_wait` replacing each wait; v2's
+/// steps for this channel, each `VERIFY_CHANNEL_TIMEOUT` long.
+pub fn shape(
+    options: &[(&'static str, String)],
+    channel: Option<Channel>,
+    config: &Config,
+) -> Shape {
+    let option = |name: &str| {
+        options
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if config.verify.api == VerifyApi::V2 {
+        let steps = config.v2.steps(channel).len().max(1);
+        return Shape {
+            deliveries: steps as u8,
+            lifetime_ms: i64::from(config.v2.channel_timeout) * 1000 * steps as i64,
+        };
+    }
+    let workflow = option("workflow_id")
+        .and_then(|w| WorkflowId::parse(w).ok())
+        .unwrap_or_default();
+    let waits = workflow.waits();
+    let lifetime_s: i64 = match option("next_event_wait").and_then(|w| w.parse::<i64>().ok()) {
+        Some(wait) => wait * waits.len() as i64,
+        None => waits.iter().sum(),
+    };
+    Shape {
+        deliveries: waits.len() as u8,
+        lifetime_ms: lifetime_s * 1000,
+    }
 }
 
 /// The channel a caller asks to come first (`"channel"`): v2 only, and only one the

@@ -28,6 +28,11 @@ impl FakeClock {
         Self(Arc::new(AtomicI64::new(ms)))
     }
 
+    /// Moves to `ms` (forward or back).
+    pub fn set_ms(&self, ms: i64) {
+        self.0.store(ms, Ordering::SeqCst);
+    }
+
     pub fn advance_ms(&self, ms: i64) {
         self.0.fetch_add(ms, Ordering::SeqCst);
     }

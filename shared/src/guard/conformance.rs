@@ -5,16 +5,58 @@
 use std::sync::Arc;
 
 use super::rules::{HOUR, Mode, Rule};
-use super::{AnyStore, FakeClock, Guard, Hasher, Lock, Policy, Record, Store};
+use super::{AnyStore, Class, FakeClock, Guard, Hasher, Lock, Peeked, Policy, Record, Store};
 use crate::verify::Number;
 
 /// Runs every check; `fresh` makes an empty store (or one whose keys do not collide).
 pub async fn run(fresh: impl Fn() -> AnyStore) {
     counters(&fresh()).await;
+    bounded_counters_and_batch_reads(&fresh()).await;
+    parallel_bounded_adds_pass_exactly_the_room(&fresh()).await;
     sets(&fresh()).await;
     gates(&fresh()).await;
     locks_and_records(&fresh()).await;
     parallel_starts_pass_exactly_the_limit(&fresh).await;
+    the_guard_keeps_its_promises_on_this_store(&fresh).await;
+}
+
+/// The guard's own promises through this adapter: a repeat gets its own request back,
+/// refusals move nothing, a right code makes the verifying address the number's owner.
+async fn the_guard_keeps_its_promises_on_this_store(fresh: &impl Fn() -> AnyStore) {
+    let key = format!("{}-promises-key", prefix());
+    let clock = FakeClock::at(1_800_000_000_000 + HOUR / 2);
+    let g = Guard::new(
+        Policy::default(),
+        fresh(),
+        Hasher::new(key.as_bytes()).unwrap(),
+        Arc::new(clock.clone()),
+        false,
+    );
+    let number = Number::parse("+447700900556").unwrap();
+    let home: Option<std::net::IpAddr> = "198.51.100.56".parse().ok();
+    let other: Option<std::net::IpAddr> = "203.0.113.56".parse().ok();
+    let s = g.subject(&number, home);
+    let a = g.admit_start(&s).await.unwrap();
+    let id = format!("{}-0123456789abcdef0123", prefix());
+    g.started(&s, &a, &id).await;
+    let again = g.admit_start(&g.subject(&number, home)).await.unwrap();
+    assert_eq!(again.replay.as_deref(), Some(id.as_str()));
+    for _ in 0..10 {
+        assert!(g.admit_start(&g.subject(&number, other)).await.is_err());
+    }
+    let record = g.known(&id).await.unwrap().unwrap();
+    let source = g.source(home);
+    g.admit_check(&record, &id, &source).await.unwrap();
+    g.checked_code(&id, &record, &source, "0").await;
+    clock.advance_ms(61_000);
+    let owner = g.admit_start(&g.subject(&number, home)).await.unwrap();
+    assert_eq!(owner.class, Class::Owner);
+    let stranger = g.admit_start(&g.subject(&number, other)).await.unwrap();
+    assert_eq!(
+        stranger.class,
+        Class::Returning,
+        "its 10 refusals counted nothing"
+    );
 }
 
 /// Unique keys per run, so a shared table needs no cleanup.
@@ -35,6 +77,73 @@ async fn counters<S: Store + 'static>(s: &S) {
     );
     let fresh = format!("{}:other", prefix());
     assert_eq!(s.add(&fresh, 0, 0, 10_000).await.unwrap(), 0);
+}
+
+async fn bounded_counters_and_batch_reads<S: Store>(s: &S) {
+    let k = format!("{}:within", prefix());
+    assert_eq!(s.add_within(&k, 2, 3, 0, 10_000).await.unwrap(), Some(2));
+    assert_eq!(
+        s.add_within(&k, 2, 3, 0, 10_000).await.unwrap(),
+        None,
+        "over the limit: nothing added"
+    );
+    assert_eq!(s.add_within(&k, 1, 3, 0, 10_000).await.unwrap(), Some(3));
+    assert_eq!(s.add(&k, 0, 0, 10_000).await.unwrap(), 3);
+    assert_eq!(s.add_within(&k, -3, 3, 0, 10_000).await.unwrap(), Some(0));
+
+    let lock_key = format!("{}:plock", prefix());
+    let lock = Lock {
+        until: 5_000,
+        strikes: 2,
+    };
+    s.set_lock(&lock_key, lock, 100_000).await.unwrap();
+    let gate_key = format!("{}:pgate", prefix());
+    s.claim(&gate_key, 0, 7_000).await.unwrap().unwrap();
+    s.add(&k, 4, 0, 10_000).await.unwrap();
+    let missing = format!("{}:pmissing", prefix());
+    let keys = [k.clone(), lock_key.clone(), missing, gate_key, k.clone()];
+    let got = s.peek(&keys, 1_000).await.unwrap();
+    assert_eq!(got.len(), 5, "one answer per key, duplicates included");
+    assert_eq!((got[0].count, got[0].lock), (4, None));
+    assert_eq!(got[1].lock, Some(lock));
+    assert_eq!(got[2], Peeked::default(), "absent");
+    assert_eq!(
+        got[3].lock.map(|l| l.until),
+        Some(7_000),
+        "a gate reads as a lock"
+    );
+    assert_eq!(got[4], got[0]);
+    let later = s.peek(&keys, 200_000).await.unwrap();
+    assert!(
+        later.iter().all(|p| *p == Peeked::default()),
+        "expired: absent"
+    );
+    let note_key = format!("{}:pnote", prefix());
+    let id = "0123456789abcdef0123456789abcdef".to_string();
+    s.set_note(&note_key, lock, &id, 100_000).await.unwrap();
+    let got = s
+        .peek(std::slice::from_ref(&note_key), 1_000)
+        .await
+        .unwrap();
+    assert_eq!((got[0].lock, got[0].note.clone()), (Some(lock), Some(id)));
+    assert_eq!(got[0].count, 0);
+    let many: Vec<String> = (0..130).map(|i| format!("{}:many{i}", prefix())).collect();
+    s.add(&many[129], 7, 0, 10_000).await.unwrap();
+    let got = s.peek(&many, 0).await.unwrap();
+    assert_eq!(got[129].count, 7, "more keys than one batch holds");
+}
+
+/// Of N concurrent bounded adds, exactly as many pass as fit.
+async fn parallel_bounded_adds_pass_exactly_the_room(s: &AnyStore) {
+    let k = format!("{}:room", prefix());
+    let adds = (0..24).map(|_| s.add_within(&k, 1, 5, 0, 10_000));
+    let passed = futures_util::future::join_all(adds)
+        .await
+        .into_iter()
+        .filter(|r| matches!(r, Ok(Some(_))))
+        .count();
+    assert_eq!(passed, 5);
+    assert_eq!(s.add(&k, 0, 0, 10_000).await.unwrap(), 5);
 }
 
 async fn sets<S: Store>(s: &S) {
@@ -108,9 +217,13 @@ async fn locks_and_records<S: Store>(s: &S) {
         range: "r".into(),
         calling_code: "44".into(),
         ip: "i".into(),
+        net: "x".into(),
         created_at: 1_000,
         verified: false,
         outcome: None,
+        class: 2,
+        spend: 3000,
+        deliveries: 3,
     };
     assert_eq!(s.get_record(&id, 0).await.unwrap(), None);
     s.put_record(&id, &r, 100_000).await.unwrap();
@@ -153,7 +266,8 @@ async fn parallel_starts_pass_exactly_the_limit(fresh: &impl Fn() -> AnyStore) {
             .with_limit(Rule::NumberPerDay, 1000.0)
             .with_limit(Rule::IpPer10Min, 1000.0)
             .with_limit(Rule::IpPerDay, 1000.0)
-            .with_limit(Rule::RangeUnverifiedPerDay, 1000.0);
+            .with_limit(Rule::RangeUnverifiedPerDay, 1000.0)
+            .with_limit(Rule::IpUnverifiedPerDay, 1000.0);
         let key = format!("{}-parallel-key", prefix());
         let clock = FakeClock::at(1_800_000_000_000 + HOUR / 2);
         let guard = Arc::new(Guard::new(

@@ -5,13 +5,13 @@ use std::future::Future;
 use std::net::IpAddr;
 
 use super::rules::datetime;
-use super::{Guard, Record, Seen, Subject};
+use super::{Admitted, Guard, Record, Seen, Subject};
 use crate::error::{ProxyError, UpstreamError};
 use crate::verify::Call;
 use crate::verify::Command;
 use crate::verify::types::{
     CheckRequest, ControlRequest, HasStatus, SearchRecord, SearchRequest, SearchResponse,
-    StartRequest,
+    StartRequest, StartResponse,
 };
 
 pub trait Guarded: Call {
@@ -25,15 +25,26 @@ pub trait Guarded: Call {
         seen: &mut Seen,
     ) -> impl Future<Output = Result<Self::Ticket, ProxyError>> + Send;
 
-    /// With Verify v2, which has no search: an answer from what the guard recorded, instead
-    /// of an upstream call (`lifetime_ms`: how long a v2 verification can live). `None`: call.
+    /// An answer from what the guard recorded, instead of an upstream call: a start's own
+    /// live request repeated, and v2's search, which Verify v2 does not have (`v2_lifetime_ms`:
+    /// how long a v2 verification can live; none with v1). `None`: call.
     fn recorded(
         &self,
         _guard: &Guard,
         _ticket: &Self::Ticket,
-        _lifetime_ms: i64,
+        _v2_lifetime_ms: Option<i64>,
     ) -> Option<Result<Self::Response, ProxyError>> {
         None
+    }
+
+    /// When the call failed: what the admission counted goes back if nothing was sent.
+    fn unsent(
+        &self,
+        _guard: &Guard,
+        _ticket: Self::Ticket,
+        _error: &ProxyError,
+    ) -> impl Future<Output = ()> + Send {
+        async {}
     }
 
     /// May turn an answer into a refusal (a concurrent start is never echoed).
@@ -46,40 +57,72 @@ pub trait Guarded: Call {
 }
 
 impl Guarded for StartRequest {
-    /// The subject, the `Retry-After` a concurrent start gets, and the cooldown it claimed.
-    type Ticket = (Subject, u64, Option<i64>);
+    /// The subject and what its admission charged.
+    type Ticket = (Subject, Admitted);
 
     async fn admit(
         &self,
         guard: &Guard,
         ip: Option<IpAddr>,
         seen: &mut Seen,
-    ) -> Result<(Subject, u64, Option<i64>), ProxyError> {
-        let subject = guard.subject(&self.number, ip);
+    ) -> Result<(Subject, Admitted), ProxyError> {
+        let subject = guard
+            .subject(&self.number, ip)
+            .with_workflow(self.shape.deliveries, self.shape.lifetime_ms);
         seen.number = Some(self.number.clone());
         seen.number_digest = Some(Guard::log_digest(&subject.number));
         seen.calling_code = Some(subject.calling_code.clone());
         let admitted = guard.admit_start(&subject).await?;
         seen.spend_month = admitted.spend_month;
-        Ok((subject, admitted.retry_after, admitted.cooldown_until))
+        seen.replayed = admitted.replay.is_some();
+        Ok((subject, admitted))
+    }
+
+    fn recorded(
+        &self,
+        _guard: &Guard,
+        (_, admitted): &(Subject, Admitted),
+        _v2_lifetime_ms: Option<i64>,
+    ) -> Option<Result<StartResponse, ProxyError>> {
+        admitted.replay.as_ref().map(|id| {
+            Ok(StartResponse {
+                request_id: Some(id.clone()),
+                status: "0".into(),
+                ..StartResponse::default()
+            })
+        })
+    }
+
+    async fn unsent(&self, guard: &Guard, (_, admitted): (Subject, Admitted), e: &ProxyError) {
+        if e.certainly_unsent() {
+            guard.not_sent(&admitted).await;
+        }
     }
 
     async fn settle(
         &self,
         guard: &Guard,
-        (subject, retry, cooldown): (Subject, u64, Option<i64>),
+        (subject, admitted): (Subject, Admitted),
         response: &Self::Response,
     ) -> Result<(), ProxyError> {
+        if admitted.replay.is_some() {
+            return Ok(()); // nothing was sent, and the record is there
+        }
         match (response.status(), &response.request_id) {
             ("0", Some(id)) => {
-                guard.started(&subject, id).await;
+                guard.started(&subject, &admitted, id).await;
                 Ok(())
             }
             // Status 10 carries the live request's id: handing it to any caller would let
             // them check or cancel someone else's verification.
-            ("10", _) => Err(ProxyError::AlreadySent { retry_after: retry }),
+            ("10", _) => {
+                guard.concurrent(&admitted).await;
+                Err(ProxyError::AlreadySent {
+                    retry_after: admitted.retry_after,
+                })
+            }
             _ => {
-                guard.not_sent(&subject, cooldown).await;
+                guard.not_sent(&admitted).await;
                 Ok(())
             }
         }
@@ -99,8 +142,10 @@ impl Guarded for CheckRequest {
             return Ok(None); // store down and configured to fail open
         };
         guard.see_record(seen, &record, self.request_id.as_str());
-        let ip = guard.hasher.ip(ip);
-        guard.admit_check(&record, &ip).await?;
+        let ip = guard.source(ip);
+        guard
+            .admit_check(&record, self.request_id.as_str(), &ip)
+            .await?;
         Ok(Some((record, ip)))
     }
 
@@ -135,7 +180,7 @@ impl Guarded for ControlRequest {
         if self.cmd == Command::TriggerNextEvent {
             let subject = guard.subject_of(&record, ip);
             guard
-                .admit_trigger(&subject, self.request_id.as_str())
+                .admit_trigger(&subject, &record, self.request_id.as_str())
                 .await?;
         }
         Ok(())
@@ -185,8 +230,9 @@ impl Guarded for SearchRequest {
         &self,
         guard: &Guard,
         records: &Vec<Option<Record>>,
-        lifetime_ms: i64,
+        v2_lifetime_ms: Option<i64>,
     ) -> Option<Result<SearchResponse, ProxyError>> {
+        let lifetime_ms = v2_lifetime_ms?;
         let now = guard.now();
         let mut out = Vec::with_capacity(records.len());
         for (id, record) in self.request_ids.iter().zip(records) {

@@ -105,6 +105,12 @@ impl Hasher {
     pub fn ip(&self, ip: Option<IpAddr>) -> String {
         self.digest("ip", &ip_group(ip))
     }
+
+    /// The IPv6 /48 an address is in (one site), for the limits on a whole site; none for
+    /// IPv4 (a /24 is often a carrier's NAT pool of many users).
+    pub fn net(&self, ip: Option<IpAddr>) -> Option<String> {
+        net_group(ip).map(|g| self.digest("net", &g))
+    }
 }
 
 /// The full 32-byte MAC of `label` under `key`: a subkey for another purpose than counting.
@@ -130,6 +136,17 @@ pub fn ip_group(ip: Option<IpAddr>) -> String {
                 format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
             }
         },
+    }
+}
+
+/// An IPv6 address's /48, unless it is IPv4-mapped.
+pub fn net_group(ip: Option<IpAddr>) -> Option<String> {
+    match ip? {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            Some(format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]))
+        }
+        _ => None,
     }
 }
 
@@ -218,6 +235,12 @@ mod tests {
         assert_eq!(ip_group(ip("::ffff:198.51.100.7")), "198.51.100.7");
         assert_eq!(ip_group(ip("198.51.100.7")), "198.51.100.7");
         assert_eq!(ip_group(None), "unknown");
+        assert_eq!(
+            net_group(ip("2001:db8:1:2::1")),
+            net_group(ip("2001:db8:1:ffff::1"))
+        );
+        assert_eq!(net_group(ip("198.51.100.7")), None);
+        assert_eq!(net_group(ip("::ffff:198.51.100.7")), None);
     }
 
     #[test]

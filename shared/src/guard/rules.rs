@@ -12,29 +12,51 @@ pub const DAY: i64 = 24 * HOUR;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rule {
     /// Time between two starts to one number: 60, 180, 300, then 600 s (by starts this hour).
+    /// The number's owner has a gate of its own.
     NumberCooldown,
+    /// Deliveries to one number per hour and per day from anyone but its owner (the address or
+    /// end-user key that verified it before): what bombing a number can reach.
     NumberPerHour,
     NumberPerDay,
+    /// The owner's own allowance for its number, which nobody else can spend.
+    OwnerPerHour,
+    OwnerPerDay,
     IpPer10Min,
     IpPerDay,
     /// Distinct destination calling codes one IP may start to per UTC day.
     IpCallingCodes,
+    /// Unverified starts to never-verified numbers from one address per day: at least this
+    /// many, or twice the address's verified starts that day (a carrier NAT full of honest
+    /// users converts and grows; a vandal's address does not).
+    IpUnverifiedPerDay,
+    /// The same for a whole IPv6 /48 (one site: its /64s are one vandal's, not many users).
+    NetUnverifiedPerDay,
     IpWrongCodesPerHour,
+    /// Wrong codes one verification takes before the proxy refuses further checks on it
+    /// (Verify's own cap is 3 too), so guesses per number are bounded by its deliveries.
+    WrongCodesPerVerification,
+    /// After a verification failed on wrong codes, the same address waits before its next
+    /// start or check on that number: this many seconds, doubling per failure up to an hour,
+    /// reset by a right code. Other addresses, the owner's included, are not held back.
+    WrongCodeBackoff,
     /// Unverified starts to one number range (the number without its last 4 digits) per day;
-    /// past it the range is blocked for 12 h.
+    /// past it the range is blocked for 12 h for numbers never verified.
     RangeUnverifiedPerDay,
-    /// Wrong codes for one number across all its requests per day; past it the number is
-    /// locked for 1 h, doubling up to 24 h.
-    NumberWrongCodesPerDay,
+    /// The budget for never-verified numbers (what pumping spends): starts per day and
+    /// estimated spend in EUR per day and month. A start that converts gives its share back.
     GlobalStartsPerDay,
-    /// Estimated spend caps, in EUR.
     SpendPerDay,
     SpendPerMonth,
+    /// The budget for numbers verified before; others than a number's owner may use at most
+    /// half of its daily spend.
+    ReturningStartsPerDay,
+    ReturningSpendPerDay,
+    ReturningSpendPerMonth,
     /// trigger_next_event: seconds since the last start or trigger.
     TriggerGap,
     /// Block a calling code for 12 h (doubling up to 7 days) when its unverified starts in a
-    /// day exceed max(limit, 0.3 x its verified starts); monitor-only in a deployment's first
-    /// 14 days, while there is no baseline.
+    /// day exceed max(limit, 2 x its verified starts), i.e. under a third converts;
+    /// monitor-only in a deployment's first 14 days, while there is no baseline.
     CountryAutoBlock,
 }
 
@@ -46,19 +68,27 @@ pub enum Mode {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 14] = [
+    pub const ALL: [Rule; 22] = [
         Rule::NumberCooldown,
         Rule::NumberPerHour,
         Rule::NumberPerDay,
+        Rule::OwnerPerHour,
+        Rule::OwnerPerDay,
         Rule::IpPer10Min,
         Rule::IpPerDay,
         Rule::IpCallingCodes,
+        Rule::IpUnverifiedPerDay,
+        Rule::NetUnverifiedPerDay,
         Rule::IpWrongCodesPerHour,
+        Rule::WrongCodesPerVerification,
+        Rule::WrongCodeBackoff,
         Rule::RangeUnverifiedPerDay,
-        Rule::NumberWrongCodesPerDay,
         Rule::GlobalStartsPerDay,
         Rule::SpendPerDay,
         Rule::SpendPerMonth,
+        Rule::ReturningStartsPerDay,
+        Rule::ReturningSpendPerDay,
+        Rule::ReturningSpendPerMonth,
         Rule::TriggerGap,
         Rule::CountryAutoBlock,
     ];
@@ -68,36 +98,62 @@ impl Rule {
             Rule::NumberCooldown => "number_cooldown",
             Rule::NumberPerHour => "number_per_hour",
             Rule::NumberPerDay => "number_per_day",
+            Rule::OwnerPerHour => "owner_per_hour",
+            Rule::OwnerPerDay => "owner_per_day",
             Rule::IpPer10Min => "ip_per_10min",
             Rule::IpPerDay => "ip_per_day",
             Rule::IpCallingCodes => "ip_calling_codes",
+            Rule::IpUnverifiedPerDay => "ip_unverified_per_day",
+            Rule::NetUnverifiedPerDay => "net_unverified_per_day",
             Rule::IpWrongCodesPerHour => "ip_wrong_codes_per_hour",
+            Rule::WrongCodesPerVerification => "wrong_codes_per_verification",
+            Rule::WrongCodeBackoff => "wrong_code_backoff",
             Rule::RangeUnverifiedPerDay => "range_unverified_per_day",
-            Rule::NumberWrongCodesPerDay => "number_wrong_codes_per_day",
             Rule::GlobalStartsPerDay => "global_starts_per_day",
             Rule::SpendPerDay => "spend_per_day",
             Rule::SpendPerMonth => "spend_per_month",
+            Rule::ReturningStartsPerDay => "returning_starts_per_day",
+            Rule::ReturningSpendPerDay => "returning_spend_per_day",
+            Rule::ReturningSpendPerMonth => "returning_spend_per_month",
             Rule::TriggerGap => "trigger_gap",
             Rule::CountryAutoBlock => "country_autoblock",
         }
     }
 
-    /// The default limit (a count, EUR for spend, seconds for the trigger gap, the first
-    /// cooldown step for the cooldown).
+    /// Every rule enforces by default but the country auto-block, which only reports (its
+    /// alarm): blocking a whole calling code refuses every new user there, so an attacker
+    /// with 150 starts could buy that; ranges, budgets and per-address limits contain pumping.
+    pub fn default_mode(self) -> Mode {
+        match self {
+            Rule::CountryAutoBlock => Mode::Monitor,
+            _ => Mode::Enforce,
+        }
+    }
+
+    /// The default limit (a count, EUR for spend, seconds for the trigger gap and the
+    /// wrong-code backoff, the first cooldown step for the cooldown).
     pub fn default_limit(self) -> f64 {
         match self {
             Rule::NumberCooldown => 60.0,
             Rule::NumberPerHour => 5.0,
             Rule::NumberPerDay => 10.0,
+            Rule::OwnerPerHour => 5.0,
+            Rule::OwnerPerDay => 10.0,
             Rule::IpPer10Min => 20.0,
             Rule::IpPerDay => 100.0,
             Rule::IpCallingCodes => 3.0,
+            Rule::IpUnverifiedPerDay => 3.0,
+            Rule::NetUnverifiedPerDay => 20.0,
             Rule::IpWrongCodesPerHour => 30.0,
+            Rule::WrongCodesPerVerification => 3.0,
+            Rule::WrongCodeBackoff => 60.0,
             Rule::RangeUnverifiedPerDay => 20.0,
-            Rule::NumberWrongCodesPerDay => 10.0,
             Rule::GlobalStartsPerDay => 1000.0,
-            Rule::SpendPerDay => 50.0,
-            Rule::SpendPerMonth => 500.0,
+            Rule::SpendPerDay => 100.0,
+            Rule::SpendPerMonth => 1000.0,
+            Rule::ReturningStartsPerDay => 1000.0,
+            Rule::ReturningSpendPerDay => 50.0,
+            Rule::ReturningSpendPerMonth => 500.0,
             Rule::TriggerGap => 60.0,
             Rule::CountryAutoBlock => 20.0,
         }
@@ -185,7 +241,10 @@ impl Policy {
     }
 
     pub fn mode(&self, rule: Rule) -> Mode {
-        self.modes.get(&rule).copied().unwrap_or(Mode::Enforce)
+        self.modes
+            .get(&rule)
+            .copied()
+            .unwrap_or(rule.default_mode())
     }
 
     pub fn with_mode(mut self, rule: Rule, mode: Mode) -> Self {
@@ -232,6 +291,13 @@ fn pairs(spec: &str, sep: char) -> Result<Vec<(&str, &str)>, String> {
 }
 
 fn by_name(name: &str) -> Result<Rule, String> {
+    if name == "number_wrong_codes_per_day" {
+        return Err(
+            "number_wrong_codes_per_day is gone (an attacker could renew its lock): see \
+             wrong_codes_per_verification and wrong_code_backoff"
+                .into(),
+        );
+    }
     Rule::ALL
         .into_iter()
         .find(|r| r.name() == name)
@@ -294,9 +360,20 @@ pub fn lock_length(strike: u32, base: i64, max: i64) -> i64 {
     base.saturating_mul(1 << doublings).min(max)
 }
 
-/// The country auto-block threshold: max(limit, 0.3 x verified starts).
+/// The country auto-block threshold: max(limit, 2 x verified starts): honest traffic that
+/// converts at a third or better never reaches it.
 pub fn autoblock_threshold(limit: f64, verified: i64) -> f64 {
-    limit.max(0.3 * verified as f64)
+    limit.max(2.0 * verified as f64)
+}
+
+/// The wait after a source's `failures`-th failed verification on a number: `first_s`
+/// doubling, at most an hour; none before the first failure.
+pub fn backoff(failures: u32, first_s: f64) -> i64 {
+    if failures == 0 {
+        return 0;
+    }
+    let first = (first_s * SECOND as f64) as i64;
+    lock_length(failures, first, HOUR.max(first))
 }
 
 /// Seconds for `Retry-After`, rounded up, at least 1.
@@ -358,7 +435,13 @@ mod tests {
         );
         assert_eq!(lock_length(40, 12 * HOUR, 7 * DAY), 7 * DAY);
         assert_eq!(autoblock_threshold(20.0, 10), 20.0);
-        assert_eq!(autoblock_threshold(20.0, 1000), 300.0);
+        assert_eq!(autoblock_threshold(20.0, 1000), 2000.0);
+        assert_eq!(
+            (0..=8)
+                .map(|f| backoff(f, 60.0) / MINUTE)
+                .collect::<Vec<_>>(),
+            vec![0, 1, 2, 4, 8, 16, 32, 60, 60]
+        );
         assert_eq!(retry_after_s(5_001, 0), 6);
         assert_eq!(retry_after_s(0, 10), 1);
     }

@@ -18,6 +18,26 @@ pub struct StartRequest {
     pub options: Vec<(&'static str, String)>,
     /// v2: the channel the caller asked to come first (only from the allowed ones).
     pub channel: Option<Channel>,
+    /// What the workflow does when the code is never entered: how many deliveries, and how
+    /// long the verification lives (the guard charges and waits by them).
+    pub shape: Shape,
+}
+
+/// A start's deliveries and lifetime (`caller::policy::shape`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub deliveries: u8,
+    pub lifetime_ms: i64,
+}
+
+impl Default for Shape {
+    /// Verify v1's workflow 1 with its default timings.
+    fn default() -> Self {
+        Self {
+            deliveries: 3,
+            lifetime_ms: 605_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -273,6 +273,26 @@ impl WorkflowId {
     pub fn get(self) -> u8 {
         self.0
     }
+
+    /// Verify's default waits after each event of this workflow, in seconds (one per
+    /// delivery; `docs/verify-v1.md` section 4): their count is what an unanswered start
+    /// delivers, their sum how long it lives.
+    pub fn waits(self) -> &'static [i64] {
+        match self.0 {
+            1 | 2 => &[125, 180, 300],
+            3 => &[150, 150],
+            4 => &[120, 180],
+            5 => &[125, 300],
+            _ => &[300],
+        }
+    }
+}
+
+impl Default for WorkflowId {
+    /// Verify's default: SMS, then two voice calls.
+    fn default() -> Self {
+        Self(1)
+    }
 }
 
 /// How many digits a code has (`VERIFY_CODE_LENGTH`, the `code_length` option): v1 sends 4

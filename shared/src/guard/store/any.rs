@@ -3,7 +3,7 @@
 
 use super::dynamo::DynamoStore;
 use super::memory::MemoryStore;
-use super::{Lock, Record, Store, StoreError};
+use super::{Lock, Peeked, Record, Store, StoreError};
 
 pub enum AnyStore {
     Memory(MemoryStore),
@@ -22,6 +22,19 @@ macro_rules! delegate {
 impl Store for AnyStore {
     async fn add(&self, key: &str, delta: i64, now: i64, exp: i64) -> Result<i64, StoreError> {
         delegate!(self, s => s.add(key, delta, now, exp))
+    }
+    async fn add_within(
+        &self,
+        key: &str,
+        delta: i64,
+        max: i64,
+        now: i64,
+        exp: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        delegate!(self, s => s.add_within(key, delta, max, now, exp))
+    }
+    async fn peek(&self, keys: &[String], now: i64) -> Result<Vec<Peeked>, StoreError> {
+        delegate!(self, s => s.peek(keys, now))
     }
     async fn add_member(
         &self,
@@ -44,6 +57,15 @@ impl Store for AnyStore {
     }
     async fn set_lock(&self, key: &str, lock: Lock, exp: i64) -> Result<(), StoreError> {
         delegate!(self, s => s.set_lock(key, lock, exp))
+    }
+    async fn set_note(
+        &self,
+        key: &str,
+        lock: Lock,
+        note: &str,
+        exp: i64,
+    ) -> Result<(), StoreError> {
+        delegate!(self, s => s.set_note(key, lock, note, exp))
     }
     async fn put_record(&self, id: &str, r: &Record, exp: i64) -> Result<(), StoreError> {
         delegate!(self, s => s.put_record(id, r, exp))

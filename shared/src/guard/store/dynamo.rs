@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
 
 use super::key;
-use super::{Lock, Record, Store, StoreError};
+use super::{Lock, Peeked, Record, Store, StoreError};
 
 #[derive(Clone)]
 pub struct DynamoStore {
@@ -121,10 +121,129 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// A lock's item (`u`, `s`), with a note (`t`) when there is one.
+    async fn put_lock(
+        &self,
+        key: &str,
+        lock: Lock,
+        note: Option<&str>,
+        exp: i64,
+    ) -> Result<(), StoreError> {
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(key))
+            .item("u", n(lock.until))
+            .item("s", n(i64::from(lock.strikes)))
+            .item("exp", ttl(exp.max(lock.until)));
+        if let Some(note) = note {
+            put = put.item("t", s(note));
+        }
+        put.send().await.map_err(err)?;
+        Ok(())
+    }
+}
+
 impl Store for DynamoStore {
     async fn add(&self, key: &str, delta: i64, _now: i64, exp: i64) -> Result<i64, StoreError> {
         self.update_counter(key, "ADD n :v SET #exp = :exp", delta, exp)
             .await
+    }
+
+    async fn add_within(
+        &self,
+        key: &str,
+        delta: i64,
+        max: i64,
+        _now: i64,
+        exp: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        // Counters are windowed (the window's index is in the key), so an expired item that
+        // TTL has not deleted yet is never added to again.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(key))
+            .update_expression("ADD n :v SET #exp = :exp")
+            .condition_expression("attribute_not_exists(n) OR n <= :room")
+            .expression_attribute_names("#exp", "exp")
+            .expression_attribute_values(":v", n(delta))
+            .expression_attribute_values(":room", n(max - delta))
+            .expression_attribute_values(":exp", ttl(exp))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out.attributes.as_ref().and_then(|a| num(a, "n"))),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(err(e)),
+        }
+    }
+
+    async fn peek(&self, keys: &[String], now: i64) -> Result<Vec<Peeked>, StoreError> {
+        // One BatchGetItem (consistent, up to 100 distinct keys), re-asking for what DynamoDB
+        // left unprocessed under load.
+        let mut distinct: Vec<&String> = keys.iter().collect();
+        distinct.sort();
+        distinct.dedup();
+        let mut found: HashMap<String, Item> = HashMap::new();
+        for chunk in distinct.chunks(100) {
+            let mut ask = KeysAndAttributes::builder().consistent_read(true);
+            for k in chunk {
+                ask = ask.keys(HashMap::from([("pk".to_string(), s(k))]));
+            }
+            let mut pending = Some(ask.build().map_err(|e| StoreError(e.to_string()))?);
+            for _ in 0..5 {
+                let Some(ask) = pending.take() else { break };
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, ask)
+                    .send()
+                    .await
+                    .map_err(err)?;
+                for item in out
+                    .responses
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .unwrap_or_default()
+                {
+                    found.insert(text(&item, "pk"), item);
+                }
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|k| !k.keys().is_empty());
+            }
+            if pending.is_some() {
+                return Err(StoreError("BatchGetItem left keys unprocessed".into()));
+            }
+        }
+        Ok(keys
+            .iter()
+            .map(|k| match found.get(k).filter(|i| live(i, now)) {
+                None => Peeked::default(),
+                Some(i) => Peeked {
+                    count: num(i, "n").unwrap_or(0),
+                    note: match i.get("t") {
+                        Some(AttributeValue::S(t)) => Some(t.clone()),
+                        _ => None,
+                    },
+                    lock: num(i, "u").map(|until| Lock {
+                        until,
+                        strikes: num(i, "s").unwrap_or(0).clamp(0, u32::MAX as i64) as u32,
+                    }),
+                },
+            })
+            .collect())
     }
 
     async fn add_member(
@@ -198,17 +317,17 @@ impl Store for DynamoStore {
     }
 
     async fn set_lock(&self, key: &str, lock: Lock, exp: i64) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(key))
-            .item("u", n(lock.until))
-            .item("s", n(i64::from(lock.strikes)))
-            .item("exp", ttl(exp.max(lock.until)))
-            .send()
-            .await
-            .map_err(err)?;
-        Ok(())
+        self.put_lock(key, lock, None, exp).await
+    }
+
+    async fn set_note(
+        &self,
+        key: &str,
+        lock: Lock,
+        note: &str,
+        exp: i64,
+    ) -> Result<(), StoreError> {
+        self.put_lock(key, lock, Some(note), exp).await
     }
 
     async fn put_record(&self, id: &str, r: &Record, exp: i64) -> Result<(), StoreError> {
@@ -221,8 +340,12 @@ impl Store for DynamoStore {
             .item("rr", s(&r.range))
             .item("rc", s(&r.calling_code))
             .item("ri", s(&r.ip))
+            .item("rx", s(&r.net))
             .item("rt", n(r.created_at))
             .item("rv", AttributeValue::Bool(r.verified))
+            .item("rk", n(i64::from(r.class)))
+            .item("rp", n(r.spend))
+            .item("rd", n(i64::from(r.deliveries)))
             .item("exp", ttl(exp))
             .send()
             .await
@@ -238,12 +361,16 @@ impl Store for DynamoStore {
             range: text(&i, "rr"),
             calling_code: text(&i, "rc"),
             ip: text(&i, "ri"),
+            net: text(&i, "rx"),
             created_at: num(&i, "rt").unwrap_or(0),
             verified: matches!(i.get("rv"), Some(AttributeValue::Bool(true))),
             outcome: i
                 .get("ro")
                 .and_then(|v| v.as_s().ok())
                 .map(|o| (o.clone(), num(&i, "rf").unwrap_or(0))),
+            class: num(&i, "rk").unwrap_or(0).clamp(0, 255) as u8,
+            spend: num(&i, "rp").unwrap_or(0),
+            deliveries: num(&i, "rd").unwrap_or(1).clamp(0, 255) as u8,
         }))
     }
 

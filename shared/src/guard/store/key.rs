@@ -48,12 +48,12 @@ pub fn range_unverified(range: &str) -> String {
     format!("r:{range}:unv")
 }
 
-/// A calling code's unverified and verified starts on day `day`.
-pub fn country_unverified(calling_code: &str, day: i64) -> String {
-    format!("c:{calling_code}:unv:{day}")
+/// A calling code's unverified and verified starts (bases; windowed by day).
+pub fn country_unverified(calling_code: &str) -> String {
+    format!("c:{calling_code}:unv")
 }
-pub fn country_verified(calling_code: &str, day: i64) -> String {
-    format!("c:{calling_code}:ver:{day}")
+pub fn country_verified(calling_code: &str) -> String {
+    format!("c:{calling_code}:ver")
 }
 
 /// The calling codes an address started to on day `day` (a set).
@@ -61,23 +61,87 @@ pub fn ip_calling_codes(ip: &str, day: i64) -> String {
     format!("i:{ip}:cc:{day}")
 }
 
-/// Wrong codes from an address (base; windowed by hour) and to a number (base; by day).
+/// Wrong codes from an address (base; windowed by hour) and on one verification.
 pub fn ip_wrong_codes(ip: &str) -> String {
     format!("i:{ip}:wrong")
 }
-pub fn number_wrong_codes(number: &str) -> String {
-    format!("n:{number}:wrong")
+/// One verification is one start of an id (a test number's id is the same at every start).
+pub fn request_wrong_codes(request_id: &str, started_at: i64) -> String {
+    format!("rw:{request_id}:{started_at}")
 }
 
-/// Locks: a range's block, a calling code's auto-block, a number's wrong-code lock.
+/// A number's owner allowance per hour and per day (bases) and its own resend gate.
+pub fn owner_per_hour(number: &str) -> String {
+    format!("n:{number}:own:h")
+}
+pub fn owner_per_day(number: &str) -> String {
+    format!("n:{number}:own:d")
+}
+pub fn owner_gate(number: &str) -> String {
+    format!("gate:n:{number}:own")
+}
+
+/// Marks: a number verified before (its last time, how often), and an address or end-user
+/// key that verified it (the number's owner).
+pub fn returning(number: &str) -> String {
+    format!("v:{number}")
+}
+pub fn owner(number: &str, source: &str) -> String {
+    format!("o:{number}:{source}")
+}
+
+/// A source's wait after failed verifications on a number (a lock with its strikes).
+pub fn backoff(number: &str, source: &str) -> String {
+    format!("w:{number}:{source}")
+}
+
+/// A number's live verification (until when; strikes 1 when its owner started it), and the
+/// hold an owner kept waiting by someone else's puts on it.
+pub fn live(number: &str) -> String {
+    format!("live:n:{number}")
+}
+/// The live verification a source started to a number (a note holding its request id).
+pub fn live_by(number: &str, source: &str) -> String {
+    format!("live:n:{number}:{source}")
+}
+pub fn hold(number: &str) -> String {
+    format!("hold:n:{number}")
+}
+
+/// Unverified and verified starts from an address, and unverified from an IPv6 /48 (bases;
+/// windowed by day).
+pub fn ip_unverified(ip: &str) -> String {
+    format!("i:{ip}:unv")
+}
+pub fn ip_verified(ip: &str) -> String {
+    format!("i:{ip}:ver")
+}
+pub fn net_unverified(net: &str) -> String {
+    format!("net:{net}:unv")
+}
+
+/// The returning numbers' budget: their owners' starts per day (base) and spend per day and
+/// month, and the spend per day and month started by others than the numbers' owners.
+pub const RETURNING_STARTS: &str = "g:rstarts:d";
+pub fn returning_spend_day(day: i64) -> String {
+    format!("g:rspend:d:{day}")
+}
+pub fn returning_spend_month(month: &str) -> String {
+    format!("g:rspend:m:{month}")
+}
+pub fn stranger_spend_day(day: i64) -> String {
+    format!("g:rsspend:d:{day}")
+}
+pub fn stranger_spend_month(month: &str) -> String {
+    format!("g:rsspend:m:{month}")
+}
+
+/// Locks: a range's block, a calling code's auto-block.
 pub fn range_lock(range: &str) -> String {
     format!("lock:r:{range}")
 }
 pub fn country_lock(calling_code: &str) -> String {
     format!("lock:c:{calling_code}")
-}
-pub fn wrong_code_lock(number: &str) -> String {
-    format!("lock:nw:{number}")
 }
 
 /// Gates: a number's resend cooldown, a verification's trigger gap.
@@ -99,8 +163,9 @@ mod tests {
         assert_eq!(record("ab"), "req:ab");
         assert_eq!(windowed(&number_per_hour("n1"), 7), "n:n1:h:7");
         assert_eq!(windowed(&range_unverified("r1"), 3), "r:r1:unv:3");
-        assert_eq!(country_unverified("44", 3), "c:44:unv:3");
-        assert_eq!(wrong_code_lock("n1"), "lock:nw:n1");
+        assert_eq!(windowed(&country_unverified("44"), 3), "c:44:unv:3");
+        assert_eq!(owner("n1", "i1"), "o:n1:i1");
+        assert_eq!(returning("n1"), "v:n1");
         assert_eq!(cooldown_gate("n1"), "gate:n:n1");
         assert_eq!(trigger_gate("ab"), "gate:t:ab");
         assert_eq!(spend_month("2026-12"), "g:spend:m:2026-12");

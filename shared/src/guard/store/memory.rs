@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use super::key;
-use super::{Lock, Record, Store, StoreError};
+use super::{Lock, Peeked, Record, Store, StoreError};
 
 /// Sweep expired items when the map grows past this many (bounds memory under a flood); the
 /// next sweep waits until the map has doubled again, so a map of live items is not rescanned
@@ -18,6 +18,7 @@ enum Value {
     Set(HashSet<String>),
     Until(i64),
     Lock(Lock),
+    Note(Lock, String),
     Record(Record),
 }
 
@@ -83,6 +84,53 @@ impl Store for MemoryStore {
         Ok(total)
     }
 
+    async fn add_within(
+        &self,
+        key: &str,
+        delta: i64,
+        max: i64,
+        now: i64,
+        exp: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut items = self.items();
+        let total = match Self::live(&mut items, key, now) {
+            Some(Value::Count(n)) => n + delta,
+            _ => delta,
+        };
+        if total > max {
+            return Ok(None);
+        }
+        items.insert(key.to_string(), (Value::Count(total), exp));
+        Ok(Some(total))
+    }
+
+    async fn peek(&self, keys: &[String], now: i64) -> Result<Vec<Peeked>, StoreError> {
+        let mut items = self.items();
+        Ok(keys
+            .iter()
+            .map(|k| match Self::live(&mut items, k, now) {
+                Some(Value::Count(count)) => Peeked {
+                    count,
+                    ..Peeked::default()
+                },
+                Some(Value::Lock(l)) => Peeked {
+                    lock: Some(l),
+                    ..Peeked::default()
+                },
+                Some(Value::Note(l, note)) => Peeked {
+                    lock: Some(l),
+                    note: Some(note),
+                    ..Peeked::default()
+                },
+                Some(Value::Until(until)) => Peeked {
+                    lock: Some(Lock { until, strikes: 0 }),
+                    ..Peeked::default()
+                },
+                _ => Peeked::default(),
+            })
+            .collect())
+    }
+
     async fn add_member(
         &self,
         key: &str,
@@ -138,6 +186,20 @@ impl Store for MemoryStore {
     async fn set_lock(&self, key: &str, lock: Lock, exp: i64) -> Result<(), StoreError> {
         self.items()
             .insert(key.to_string(), (Value::Lock(lock), exp.max(lock.until)));
+        Ok(())
+    }
+
+    async fn set_note(
+        &self,
+        key: &str,
+        lock: Lock,
+        note: &str,
+        exp: i64,
+    ) -> Result<(), StoreError> {
+        self.items().insert(
+            key.to_string(),
+            (Value::Note(lock, note.to_string()), exp.max(lock.until)),
+        );
         Ok(())
     }
 

@@ -25,6 +25,16 @@ pub struct Lock {
     pub strikes: u32,
 }
 
+/// What one key holds, read without changing it ([`Store::peek`]): a counter's value (0 when
+/// absent or not a counter) and a lock's or gate's time with its strikes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Peeked {
+    pub count: i64,
+    pub lock: Option<Lock>,
+    /// A note's text (`set_note`): a request id.
+    pub note: Option<String>,
+}
+
 /// What the proxy keeps about a verification it started (no readable number, no IP: digests,
 /// and the number sealed for the verification token).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,11 +45,18 @@ pub struct Record {
     pub range: String,
     pub calling_code: String,
     pub ip: String,
+    /// The IPv6 /48's digest (empty for IPv4).
+    pub net: String,
     pub created_at: i64,
     pub verified: bool,
     /// How it ended, in Verify v1's search words (`SUCCESS`, `FAILED`, `EXPIRED`,
     /// `CANCELLED`), with when (epoch ms): from a v2 status event or our own call's answer.
     pub outcome: Option<(String, i64)>,
+    /// What the start was charged to (see `guard::budgets::Class`), what it cost in 1/10000
+    /// EUR (every delivery its workflow may make) and how many deliveries that is.
+    pub class: u8,
+    pub spend: i64,
+    pub deliveries: u8,
 }
 
 pub trait Store: Send + Sync {
@@ -52,6 +69,24 @@ pub trait Store: Send + Sync {
         now: i64,
         expires_at: i64,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Adds `delta` only if the total stays at or below `max`: `Some(new total)`, or `None`
+    /// (nothing changed). Atomic like `add`: of N concurrent calls, no more pass than fit.
+    fn add_within(
+        &self,
+        key: &str,
+        delta: i64,
+        max: i64,
+        now: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+
+    /// Reads many keys at once (one round trip), in order; absent keys read as default.
+    fn peek(
+        &self,
+        keys: &[String],
+        now: i64,
+    ) -> impl Future<Output = Result<Vec<Peeked>, StoreError>> + Send;
 
     /// Adds `member` to a set unless the set already has `max` other members; true when the
     /// member is (now) in the set.
@@ -91,6 +126,15 @@ pub trait Store: Send + Sync {
         &self,
         key: &str,
         lock: Lock,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Stores a lock with a note (a request id), read back by `peek`.
+    fn set_note(
+        &self,
+        key: &str,
+        lock: Lock,
+        note: &str,
         expires_at: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 

@@ -1,5 +1,8 @@
 //! The guard's decisions on a fake clock and the memory store (the same suite runs against
-//! DynamoDB in `shared/tests/it/guard_dynamodb.rs`).
+//! DynamoDB in `shared/tests/it/guard_dynamodb.rs`); the attacks on honest users, and what
+//! those users see, in `lockout.rs`.
+
+mod lockout;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -7,6 +10,7 @@ use std::sync::Arc;
 use super::rules::{DAY, HOUR, MINUTE, Mode, Rule};
 use super::store::memory::MemoryStore;
 use super::*;
+use crate::error::ProxyError;
 
 /// 2027-01-01T00:30:00Z: far from a day boundary for the day windows used here.
 const T0: i64 = 1_798_763_400_000;
@@ -37,7 +41,31 @@ async fn start(g: &Guard, number: &str, from: Option<IpAddr>) -> Result<u64, Pro
         .map(|a| a.retry_after)
 }
 
-fn rule_of(r: Result<u64, ProxyError>) -> &'static str {
+/// Admits and records a start; its request id.
+async fn begin(g: &Guard, number: &str, from: Option<IpAddr>) -> Result<String, ProxyError> {
+    let s = g.subject(&num(number), from);
+    let a = g.admit_start(&s).await?;
+    let id = format!("{:032x}", rand_id());
+    g.started(&s, &a, &id).await;
+    Ok(id)
+}
+
+fn rand_id() -> u128 {
+    use std::sync::atomic::AtomicU64;
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    u128::from(NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A check with Verify's answer `status`, from `from`.
+async fn check(g: &Guard, id: &str, from: Option<IpAddr>, status: &str) -> Result<(), ProxyError> {
+    let record = g.known(id).await?.expect("a record");
+    let source = g.source(from);
+    g.admit_check(&record, id, &source).await?;
+    g.checked_code(id, &record, &source, status).await;
+    Ok(())
+}
+
+fn rule_of<T: std::fmt::Debug>(r: Result<T, ProxyError>) -> &'static str {
     match r {
         Err(ProxyError::Limited { rule, .. }) => rule,
         Err(other) => panic!("not a limit: {other:?}"),
@@ -76,8 +104,8 @@ async fn resend_cooldown_escalates_60_180_300_600() {
         assert_eq!(rule_of(refused), "number_cooldown");
         clock.advance_ms(retry as i64 * 1000);
     }
-    // The refused attempts count too, so the steps climb faster than the successes.
-    assert_eq!(waits, vec![60, 300, 600, 600, 600]);
+    // A refused attempt moves nothing: the steps climb by starts that went ahead.
+    assert_eq!(waits, vec![60, 180, 300, 600, 600]);
     let (g, clock) = guard(only(&[Rule::NumberCooldown]));
     let mut waits = Vec::new();
     for _ in 0..4 {
@@ -116,10 +144,11 @@ async fn per_number_hour_and_day_in_any_notation() {
         "number_per_hour"
     );
     clock.advance_ms(HOUR);
-    for _ in 0..4 {
+    for _ in 0..5 {
         assert!(start(&g, "447700900002", None).await.is_ok());
     }
-    // 5 + 1 refused + 4 = 10 today: the 11th is over the day's limit.
+    // 5 + 5 = 10 today (the refusal counted nothing): the 11th is over the day's limit.
+    clock.advance_ms(HOUR);
     assert_eq!(
         rule_of(start(&g, "447700900002", None).await),
         "number_per_day"
@@ -208,12 +237,8 @@ async fn sequential_numbers_in_one_range_are_blocked_for_12_hours() {
 async fn verified_starts_do_not_count_against_their_range() {
     let (g, _) = guard(only(&[Rule::RangeUnverifiedPerDay]));
     for i in 0..30 {
-        let s = g.subject(&num(&format!("+44770090{i:04}")), None);
-        g.admit_start(&s).await.unwrap();
-        let id = format!("{i:032x}");
-        g.started(&s, &id).await;
-        let record = g.known(&id).await.unwrap().unwrap();
-        g.checked_code(&id, &record, "ip", "0").await;
+        let id = begin(&g, &format!("+44770090{i:04}"), None).await.unwrap();
+        check(&g, &id, None, "0").await.unwrap();
     }
 }
 
@@ -223,29 +248,15 @@ async fn verified_starts_do_not_count_against_their_range() {
 async fn a_success_event_credits_like_a_right_code_once() {
     let (g, _) = guard(only(&[Rule::RangeUnverifiedPerDay]));
     for i in 0..30 {
-        let s = g.subject(&num(&format!("+44770090{i:04}")), None);
-        g.admit_start(&s).await.unwrap();
-        let id = format!("{i:032x}");
-        g.started(&s, &id).await;
+        let id = begin(&g, &format!("+44770090{i:04}"), None).await.unwrap();
         assert!(g.finished(&id, "SUCCESS", T0).await);
         assert!(!g.finished(&id, "SUCCESS", T0).await, "recorded once");
         assert!(g.known(&id).await.unwrap().unwrap().verified);
     }
-    let s = g.subject(&num("+447700800000"), None);
-    g.started(&s, "ffffffffffffffffffffffffffffffff").await;
-    assert!(
-        g.finished("ffffffffffffffffffffffffffffffff", "EXPIRED", T0)
-            .await
-    );
-    assert!(
-        !g.finished("ffffffffffffffffffffffffffffffff", "SUCCESS", T0)
-            .await
-    );
-    let r = g
-        .known("ffffffffffffffffffffffffffffffff")
-        .await
-        .unwrap()
-        .unwrap();
+    let late = begin(&g, "+447700800000", None).await.unwrap();
+    assert!(g.finished(&late, "EXPIRED", T0).await);
+    assert!(!g.finished(&late, "SUCCESS", T0).await);
+    let r = g.known(&late).await.unwrap().unwrap();
     assert!(
         !r.verified,
         "a late success after an expiry is no verification"
@@ -258,51 +269,24 @@ async fn a_success_event_credits_like_a_right_code_once() {
 }
 
 #[tokio::test]
-async fn wrong_codes_lock_a_number_for_1_then_2_hours() {
-    let (g, clock) = guard(only(&[Rule::NumberWrongCodesPerDay]));
-    let s = g.subject(&num("+447700900401"), None);
-    let id = "0123456789abcdef0123456789abcdef";
-    g.started(&s, id).await;
-    let r = g.known(id).await.unwrap().unwrap();
-    for _ in 0..11 {
-        g.admit_check(&r, "ip").await.unwrap();
-        g.checked_code(id, &r, "ip", "16").await;
-    }
-    match g.admit_check(&r, "ip").await {
-        Err(ProxyError::CodeLocked { retry_after }) => assert_eq!(retry_after, 3600),
-        other => panic!("{other:?}"),
-    }
-    clock.advance_ms(HOUR);
-    g.admit_check(&r, "ip").await.unwrap();
-    g.checked_code(id, &r, "ip", "16").await;
-    match g.admit_check(&r, "ip").await {
-        Err(ProxyError::CodeLocked { retry_after }) => assert_eq!(retry_after, 7200, "doubled"),
-        other => panic!("{other:?}"),
-    }
-}
-
-#[tokio::test]
 async fn an_ip_gets_30_wrong_codes_an_hour_across_requests() {
     let (g, clock) = guard(only(&[Rule::IpWrongCodesPerHour]));
+    let attacker = ip("203.0.113.66");
+    let mut ids = Vec::new();
     for i in 0..30 {
-        let s = g.subject(&num(&format!("+4477009005{i:02}")), None);
-        let id = format!("{i:032x}");
-        g.started(&s, &id).await;
-        let r = g.known(&id).await.unwrap().unwrap();
-        g.admit_check(&r, "attacker").await.unwrap();
-        g.checked_code(&id, &r, "attacker", "16").await;
+        let id = begin(&g, &format!("+4477009005{i:02}"), None)
+            .await
+            .unwrap();
+        check(&g, &id, attacker, "16").await.unwrap();
+        ids.push(id);
     }
-    let r = g.known(&format!("{:032x}", 0)).await.unwrap().unwrap();
-    assert!(matches!(
-        g.admit_check(&r, "attacker").await,
-        Err(ProxyError::Limited {
-            rule: "ip_wrong_codes_per_hour",
-            ..
-        })
-    ));
-    assert!(g.admit_check(&r, "someone-else").await.is_ok());
+    assert_eq!(
+        rule_of(check(&g, &ids[0], attacker, "16").await),
+        "ip_wrong_codes_per_hour"
+    );
+    assert!(check(&g, &ids[1], ip("198.51.100.1"), "0").await.is_ok());
     clock.advance_ms(HOUR);
-    assert!(g.admit_check(&r, "attacker").await.is_ok());
+    assert!(check(&g, &ids[2], attacker, "16").await.is_ok());
 }
 
 #[tokio::test]
@@ -345,13 +329,13 @@ fn modes_only(rule: &str) -> String {
 async fn triggers_count_as_starts_and_need_60_seconds() {
     let (g, clock) = guard(only(&[Rule::TriggerGap, Rule::NumberPerHour]));
     let s = g.subject(&num("+447700900701"), None);
-    g.admit_start(&s).await.unwrap();
-    let id = "00000000000000000000000000000701";
-    g.started(&s, id).await;
+    let id = begin(&g, "+447700900701", None).await.unwrap();
+    let id = id.as_str();
+    let r = g.known(id).await.unwrap().unwrap();
     let mut t = s.clone();
     t.now = g.now();
     assert!(matches!(
-        g.admit_trigger(&t, id).await,
+        g.admit_trigger(&t, &r, id).await,
         Err(ProxyError::Limited {
             rule: "trigger_gap",
             ..
@@ -359,17 +343,17 @@ async fn triggers_count_as_starts_and_need_60_seconds() {
     ));
     clock.advance_ms(MINUTE);
     t.now = g.now();
-    g.admit_trigger(&t, id).await.unwrap();
+    g.admit_trigger(&t, &r, id).await.unwrap();
     for _ in 0..3 {
         clock.advance_ms(MINUTE);
         t.now = g.now();
-        let _ = g.admit_trigger(&t, id).await;
+        let _ = g.admit_trigger(&t, &r, id).await;
     }
-    // 1 start + 1 refused trigger + 1 trigger + 3 triggers: past 5 an hour for the number.
+    // 1 start + 1 trigger + 3 triggers (the refused one counted nothing): past 5 an hour.
     clock.advance_ms(MINUTE);
     t.now = g.now();
     assert!(matches!(
-        g.admit_trigger(&t, id).await,
+        g.admit_trigger(&t, &r, id).await,
         Err(ProxyError::Limited {
             rule: "number_per_hour",
             ..

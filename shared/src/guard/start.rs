@@ -1,0 +1,404 @@
+//! A start, in three round trips as before: (1) one batch read of everything the decision
+//! needs (a refusal moves no counter: not the number's, the budgets', nor the address's, which
+//! a carrier NAT's honest users share);
+//! (2) for a start nothing refused, every shared counter moved at once, each within its limit,
+//! with the resend gate claimed beside them (a race lost on any of them takes the rest back);
+//! (3) after Verify's answer, the record. A start Verify did not send gives everything back.
+
+use futures_util::future::join_all;
+
+use super::budgets::{self, Charge, Class};
+use super::rules::{self, DAY, MINUTE, Mode, Rule, retry_after_s};
+use super::segments::{self, SegmentView};
+use super::store::key;
+use super::verdict::Verdict;
+use super::{Guard, Lock, RECORD_TTL, Record, Store, StoreError, Subject};
+use crate::error::ProxyError;
+
+/// A deployment's first days: the country auto-block only monitors (no baseline yet).
+const AUTOBLOCK_LEARNING: i64 = 14 * DAY;
+/// How long an owner kept waiting by someone else's live verification is served first.
+const OWNER_HOLD: i64 = 2 * MINUTE;
+
+/// An admitted start: what it charged (given back if nothing is sent), the gate it claimed,
+/// the `Retry-After` a concurrent start gets, and its budget's month spend with its cap
+/// (1/10000 EUR).
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    pub class: Class,
+    /// The caller's own live verification to this number: its id is answered again and
+    /// nothing is sent (a lost answer, retried, costs nothing).
+    pub replay: Option<String>,
+    pub retry_after: u64,
+    pub spend_month: Option<(i64, i64)>,
+    charged: Vec<(String, i64, i64)>,
+    gate: Option<(String, i64)>,
+}
+
+impl Admitted {
+    /// Let through without counting (the store is down and configured to fail open).
+    pub fn unguarded() -> Self {
+        Self {
+            class: Class::New,
+            replay: None,
+            retry_after: 60,
+            spend_month: None,
+            charged: Vec::new(),
+            gate: None,
+        }
+    }
+}
+
+/// The fixed reads before the segments' and the charges' keys.
+const RETURNING: usize = 0;
+const OWNER: usize = 1;
+const BACKOFF: usize = 2;
+const HOLD: usize = 3;
+const LIVE: usize = 4;
+const LIVE_BY: usize = 5;
+const FIXED: usize = 6;
+
+impl Guard {
+    /// A new verification to the subject's number: every start limit.
+    pub async fn admit_start(&self, s: &Subject) -> Result<Admitted, ProxyError> {
+        let admitted = self.checked(self.try_start(s)).await?;
+        Ok(admitted.unwrap_or_else(Admitted::unguarded))
+    }
+
+    async fn try_start(&self, s: &Subject) -> Result<Result<Admitted, ProxyError>, StoreError> {
+        let now = s.now;
+        let p = &self.policy;
+        let (day, day_end) = rules::window(now, DAY);
+        // Every class's charges are read, so the class needs no second round trip.
+        let by_class = [Class::New, Class::Returning, Class::Owner].map(|class| {
+            let mut c = budgets::number(p, class, s);
+            c.extend(budgets::budget(p, class, s));
+            c
+        });
+        let mut keys = vec![
+            key::returning(&s.number),
+            key::owner(&s.number, &s.ip),
+            key::backoff(&s.number, &s.ip),
+            key::hold(&s.number),
+            key::live(&s.number),
+            key::live_by(&s.number, &s.ip),
+        ];
+        keys.extend(segments::keys(s));
+        // The address's own starts go ahead like the rest: a refused retry behind a carrier
+        // NAT spends nothing of its neighbours' allowance either.
+        let own = [
+            Charge::counted(
+                Rule::IpPer10Min,
+                &key::ip_per_10min(&s.ip),
+                10 * MINUTE,
+                p,
+                now,
+            ),
+            Charge::counted(Rule::IpPerDay, &key::ip_per_day(&s.ip), DAY, p, now),
+        ];
+        let own_at = keys.len();
+        keys.extend(own.iter().map(|c| c.key.clone()));
+        let charge_at = keys.len();
+        keys.extend(by_class.iter().flatten().map(|c| c.key.clone()));
+        let codes = p.count(Rule::IpCallingCodes).max(0) as usize;
+        let ip_codes_key = key::ip_calling_codes(&s.ip, day);
+        let (seen, learning, code_ok) = tokio::try_join!(
+            self.store.peek(&keys, now),
+            self.learning(now),
+            // A set only grows by a code it admits: a refused hop adds nothing.
+            self.store
+                .add_member(&ip_codes_key, &s.calling_code, codes, now, day_end),
+        )?;
+        let live = seen[LIVE].lock.filter(|l| l.until > now);
+        if let (Some(_), Some(mine), Some(id)) = (live, seen[LIVE_BY].lock, &seen[LIVE_BY].note)
+            && mine.until > now
+            && p.mode(Rule::NumberCooldown) != Mode::Off
+        {
+            tracing::info!("guard: a repeated start gets its own live request back");
+            return Ok(Ok(Admitted {
+                replay: Some(id.clone()),
+                ..Admitted::unguarded()
+            }));
+        }
+        let mut v = Verdict::new(p, now, learning);
+        for (i, c) in own.iter().enumerate() {
+            let rule = c.rule.unwrap_or(Rule::IpPer10Min);
+            v.count(rule, seen[own_at + i].count + 1, c.max, c.until);
+        }
+        if !code_ok {
+            v.over(Rule::IpCallingCodes, day_end);
+        }
+        if let Some(l) = seen[BACKOFF].lock.filter(|l| l.until > now) {
+            v.over(Rule::WrongCodeBackoff, l.until);
+        }
+        let class = match (seen[RETURNING].lock, seen[OWNER].lock) {
+            (None, _) => Class::New,
+            (Some(_), Some(_)) => Class::Owner,
+            (Some(_), None) => Class::Returning,
+        };
+        if class == Class::Owner {
+            // Someone else's verification is live: Verify would refuse this one (status 10).
+            // The owner waits for it to end, and is served first after it.
+            if let Some(l) = live.filter(|l| l.strikes == 0)
+                && p.mode(Rule::NumberCooldown) == Mode::Enforce
+                && !v.refused()
+            {
+                let hold = Lock {
+                    until: l.until + OWNER_HOLD,
+                    strikes: 1,
+                };
+                let hold_key = key::hold(&s.number);
+                self.store.set_lock(&hold_key, hold, hold.until).await?;
+                tracing::warn!("guard: owner waits for another's live verification");
+                return Ok(Err(ProxyError::AlreadySent {
+                    retry_after: retry_after_s(l.until, now),
+                }));
+            }
+        } else if let Some(h) = seen[HOLD].lock.filter(|h| h.until > now) {
+            v.over(Rule::NumberCooldown, h.until);
+        }
+        let index = match class {
+            Class::New => 0,
+            Class::Returning => 1,
+            Class::Owner => 2,
+        };
+        let offset = charge_at + by_class[..index].iter().map(Vec::len).sum::<usize>();
+        let mut charges = by_class[index].clone();
+        for (i, c) in charges.iter().enumerate() {
+            if let Some(rule) = c.rule {
+                v.count(rule, seen[offset + i].count + c.delta, c.max, c.until);
+            }
+        }
+        let hour_total = seen[offset].count + 1;
+        charges.extend(own);
+        if class == Class::New {
+            let view = SegmentView::from(&seen[FIXED..own_at]);
+            self.segments(s, &view, &mut v).await?;
+            charges.extend(budgets::statistics(s));
+        }
+        if v.refused() {
+            return Ok(v.result().map(|()| Admitted::unguarded()));
+        }
+        let month = charges.iter().rev().find(|c| {
+            matches!(
+                c.rule,
+                Some(Rule::SpendPerMonth | Rule::ReturningSpendPerMonth)
+            )
+        });
+        let spend_month = month.map(|c| (seen_total(&seen, &keys, c), c.max));
+        self.commit(s, class, &charges, hour_total, &v)
+            .await
+            .map(|r| {
+                r.map(|mut a| {
+                    a.spend_month = spend_month;
+                    a
+                })
+            })
+    }
+
+    /// Moves every charge and claims the class's resend gate, all at once; any of them lost
+    /// to a concurrent start takes the others back and refuses by its rule.
+    async fn commit(
+        &self,
+        s: &Subject,
+        class: Class,
+        charges: &[Charge],
+        hour_total: i64,
+        v: &Verdict<'_>,
+    ) -> Result<Result<Admitted, ProxyError>, StoreError> {
+        let now = s.now;
+        let cooldown = self.policy.mode(Rule::NumberCooldown) != Mode::Off;
+        let wait = rules::cooldown(hour_total, self.policy.limit(Rule::NumberCooldown));
+        let gate_key = match class {
+            Class::Owner => key::owner_gate(&s.number),
+            _ => key::cooldown_gate(&s.number),
+        };
+        let adds = join_all(charges.iter().map(|c| async move {
+            match c.rule.filter(|r| v.enforced(*r)) {
+                Some(_) => {
+                    self.store
+                        .add_within(&c.key, c.delta, c.max, now, c.end)
+                        .await
+                }
+                None => self.store.add(&c.key, c.delta, now, c.end).await.map(Some),
+            }
+        }));
+        let gate = async {
+            match cooldown {
+                true => self.store.claim(&gate_key, now, now + wait).await.map(Some),
+                false => Ok(None),
+            }
+        };
+        let (added, claimed) = tokio::join!(adds, gate);
+        let claimed = claimed?;
+        let mut charged = Vec::new();
+        let mut lost = None;
+        for (c, r) in charges.iter().zip(added) {
+            match r? {
+                Some(_) => charged.push((c.key.clone(), c.delta, c.end)),
+                None => lost = lost.or(c.rule.map(|rule| (rule, c.until))),
+            }
+        }
+        let gate = match claimed {
+            Some(Ok(())) => Some((gate_key.clone(), now + wait)),
+            Some(Err(open_at)) => {
+                lost = lost.or(Some((Rule::NumberCooldown, open_at)));
+                None
+            }
+            None => None,
+        };
+        let admitted = Admitted {
+            class,
+            replay: None,
+            retry_after: retry_after_s(now + wait, now),
+            spend_month: None,
+            charged,
+            gate,
+        };
+        if let Some((rule, until)) = lost {
+            self.give_back(&admitted, false).await;
+            tracing::warn!(
+                rule = rule.name(),
+                "guard: refused (a concurrent start won)"
+            );
+            return Ok(Err(ProxyError::Limited {
+                rule: rule.name(),
+                retry_after: retry_after_s(until, now),
+            }));
+        }
+        Ok(Ok(admitted))
+    }
+
+    /// Takes back what an admitted start charged, and opens its gate unless `keep_gate`.
+    async fn give_back(&self, a: &Admitted, keep_gate: bool) {
+        let now = self.now();
+        let undo = join_all(
+            a.charged
+                .iter()
+                .map(|(k, delta, end)| self.store.add(k, -delta, now, *end)),
+        );
+        let reopen = async {
+            match (&a.gate, keep_gate) {
+                (Some((k, until)), false) => self.store.release(k, *until).await.map(|_| ()),
+                _ => Ok(()),
+            }
+        };
+        let (undone, reopened) = tokio::join!(undo, reopen);
+        for e in undone.into_iter().filter_map(Result::err) {
+            self.store_lost(e, "give back a start's charge");
+        }
+        if let Err(e) = reopened {
+            self.store_lost(e, "reopen a cooldown");
+        }
+    }
+
+    /// `trigger_next_event` is another delivery of a charged workflow: it counts on the
+    /// number's hour like a start and needs `trigger_gap` seconds since the last one.
+    pub async fn admit_trigger(
+        &self,
+        s: &Subject,
+        record: &Record,
+        request_id: &str,
+    ) -> Result<(), ProxyError> {
+        let class = Class::from_code(record.class);
+        let checked = self.checked(async {
+            let hour = budgets::number(&self.policy, class, s).remove(0);
+            let mut v = Verdict::new(&self.policy, s.now, false);
+            let enforced = v.enforced(Rule::NumberPerHour);
+            let max = if enforced { hour.max } else { i64::MAX };
+            let added = self
+                .store
+                .add_within(&hour.key, 1, max, s.now, hour.end)
+                .await?;
+            if added.is_none() {
+                v.over(hour.rule.unwrap_or(Rule::NumberPerHour), hour.until);
+            }
+            if self.policy.mode(Rule::TriggerGap) != Mode::Off && !v.refused() {
+                let gap = self.policy.trigger_gap_ms();
+                let gate = key::trigger_gate(request_id);
+                if let Err(open_at) = self.store.claim(&gate, s.now, s.now + gap).await? {
+                    if added.is_some() {
+                        self.store.add(&hour.key, -1, s.now, hour.end).await?;
+                    }
+                    v.over(Rule::TriggerGap, open_at);
+                }
+            }
+            Ok(v.result())
+        });
+        checked.await.map(|_| ())
+    }
+
+    /// Whether the country auto-block is still learning (a deployment's first 14 days).
+    async fn learning(&self, now: i64) -> Result<bool, StoreError> {
+        if self.policy.mode(Rule::CountryAutoBlock) != Mode::Enforce {
+            return Ok(false);
+        }
+        let since = self
+            .store
+            .first_value(key::DEPLOYED, now, now + 10 * 365 * DAY)
+            .await?;
+        Ok(now - since < AUTOBLOCK_LEARNING)
+    }
+
+    /// After a start the proxy made: the record (so later calls on the id are ours), its
+    /// trigger gap, and the number's live verification (who may wait for it).
+    pub async fn started(&self, s: &Subject, a: &Admitted, request_id: &str) {
+        let sealed = s
+            .plain
+            .as_ref()
+            .and_then(|n| self.hasher.seal(n, request_id));
+        let record = Record {
+            number: s.number.clone(),
+            sealed: sealed.unwrap_or_default(),
+            range: s.range.clone(),
+            calling_code: s.calling_code.clone(),
+            ip: s.ip.clone(),
+            net: s.net.clone().unwrap_or_default(),
+            created_at: s.now,
+            verified: false,
+            outcome: None,
+            class: a.class.code(),
+            spend: s.cost(),
+            deliveries: s.deliveries,
+        };
+        let gap = self.policy.trigger_gap_ms();
+        let live = Lock {
+            until: s.now + s.lifetime_ms,
+            strikes: u32::from(a.class == Class::Owner),
+        };
+        let (gate, live_key) = (key::trigger_gate(request_id), key::live(&s.number));
+        let mine = key::live_by(&s.number, &s.ip);
+        let result = tokio::try_join!(
+            self.store
+                .put_record(request_id, &record, s.now + RECORD_TTL),
+            self.store.claim(&gate, s.now, s.now + gap),
+            self.store.set_lock(&live_key, live, live.until),
+            self.store.set_note(&mine, live, request_id, live.until),
+        );
+        if let Err(e) = result {
+            self.store_lost(e, "record a started verification");
+        }
+    }
+
+    /// After a start Verify refused (throttled, a blocked network, an outage: nothing was
+    /// sent): everything it charged goes back and its cooldown opens again, so the retry the
+    /// answer invites is not held back by a message that never left.
+    pub async fn not_sent(&self, a: &Admitted) {
+        self.give_back(a, false).await;
+    }
+
+    /// Verify says another verification to the number is live (status 10): nothing was sent,
+    /// so the charges go back, but the gate stays (retrying at once cannot help).
+    pub async fn concurrent(&self, a: &Admitted) {
+        self.give_back(a, true).await;
+    }
+}
+
+/// The total a charge reaches, from the first read.
+fn seen_total(seen: &[super::Peeked], keys: &[String], c: &Charge) -> i64 {
+    let before = keys
+        .iter()
+        .position(|k| *k == c.key)
+        .map_or(0, |i| seen[i].count);
+    before + c.delta
+}
