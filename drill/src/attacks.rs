@@ -28,10 +28,13 @@ pub enum Scenario {
     Surge,
     /// (g) 20 % of honest starts lose their answer and retry.
     LostAnswers,
+    /// (h) the lockout (c) through one api-key backend that names its end users: an honest
+    /// user's account is the same from any address; the attacker opens one per address.
+    BehindBackend,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::Baseline,
         Scenario::Vandal,
         Scenario::Pumper,
@@ -40,6 +43,7 @@ impl Scenario {
         Scenario::Bombing,
         Scenario::Surge,
         Scenario::LostAnswers,
+        Scenario::BehindBackend,
     ];
 
     pub fn name(self) -> &'static str {
@@ -52,6 +56,7 @@ impl Scenario {
             Scenario::Bombing => "e-bombing",
             Scenario::Surge => "f-surge",
             Scenario::LostAnswers => "g-lost-answers",
+            Scenario::BehindBackend => "h-lockout-behind-backend",
         }
     }
 
@@ -105,7 +110,7 @@ impl Attack {
                     w.attack_at(t, PUMPER | source);
                 }
             }
-            Scenario::Lockout => {
+            Scenario::Lockout | Scenario::BehindBackend => {
                 self.victims = w
                     .returning
                     .iter()
@@ -185,7 +190,7 @@ impl Attack {
                 let from = self.fresh_v4();
                 if let Started::Id(id) = w.start(&victim, from, Actor::Attacker).await {
                     for _ in 0..3 {
-                        let _ = w.check(&id, from, false).await;
+                        let _ = w.check(&id, from, false, Actor::Attacker).await;
                     }
                 }
                 again(2 * MINUTE)

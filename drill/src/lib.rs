@@ -27,6 +27,7 @@ pub fn honest(scenario: Scenario) -> Honest {
 pub async fn day(scenario: Scenario, seed: u64) -> World {
     let h = honest(scenario);
     let mut w = World::new(seed);
+    w.behind_backend = scenario == Scenario::BehindBackend;
     w.seed_returning(&h).await;
     w.plan_honest(&h);
     let mut attack = Attack::new(scenario);
@@ -39,6 +40,7 @@ pub async fn day(scenario: Scenario, seed: u64) -> World {
 /// same (otherwise the worst wait is any honest user's).
 pub async fn measure(scenario: Scenario, seed: u64, baseline: &[Session]) -> Figures {
     let w = day(scenario, seed).await;
+    // Behind a backend the honest users are the same ones, counted by their accounts.
     let same = honest(scenario).lost == honest(Scenario::Baseline).lost
         && honest(scenario).surge.is_none();
     Figures::measure(scenario.name(), &w, same.then_some(baseline))

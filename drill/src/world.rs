@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use shared::ProxyError;
 use shared::guard::rules::{DAY, HOUR, MINUTE, SECOND};
 use shared::guard::store::memory::MemoryStore;
-use shared::guard::{AnyStore, Clock, FakeClock, Guard, Hasher, Policy};
+use shared::guard::{AnyStore, Clock, FakeClock, Guard, Hasher, Policy, Source};
 use shared::verify::Number;
 
 use crate::attacks::Attack;
@@ -114,6 +114,8 @@ pub struct World {
     seq: u64,
     /// Checks that reached Verify, per number (brute-force odds).
     pub guesses: HashMap<String, usize>,
+    /// Calls come through one api-key backend that names its end users.
+    pub behind_backend: bool,
 }
 
 /// What a start came to, for the caller.
@@ -145,6 +147,7 @@ impl World {
             events: HashMap::new(),
             seq: 0,
             guesses: HashMap::new(),
+            behind_backend: false,
         }
     }
 
@@ -183,14 +186,32 @@ impl World {
         IpAddr::V4(Ipv4Addr::new(100, 64, 0, self.rng.random_range(1..=4)))
     }
 
+    /// Who the guard counts a call as: its address; behind a backend, the end user it names
+    /// (an honest user's account is the same wherever it connects from; an attacker's is a
+    /// new one per address).
+    fn source(&self, from: IpAddr, by: Actor, number: &str) -> Source {
+        if !self.behind_backend {
+            return Source::Peer(Some(from));
+        }
+        let key = match by {
+            Actor::Honest => format!("user{}", number.trim_start_matches('+')),
+            Actor::Attacker => format!("acct{}", from).replace(['.', ':'], "-"),
+        };
+        Source::EndUser {
+            ip: Some(from),
+            key: Some(key),
+        }
+    }
+
     /// A start as `/request` makes it: the guard, then Verify, then the guard's record.
     pub async fn start(&mut self, number: &str, from: IpAddr, by: Actor) -> Started {
         let Ok(n) = Number::parse(number) else {
             return Started::Refused;
         };
+        let source = self.source(from, by, number);
         let s = self
             .guard
-            .subject(&n, Some(from))
+            .subject_from(&n, &source)
             .with_workflow(3, LIFETIME);
         let admitted = match self.guard.admit_start(&s).await {
             Ok(a) => a,
@@ -218,13 +239,16 @@ impl World {
         id: &str,
         from: IpAddr,
         right: bool,
+        by: Actor,
     ) -> Result<&'static str, ProxyError> {
         let record = self
             .guard
             .known(id)
             .await?
             .ok_or(ProxyError::UnknownRequest)?;
-        let source = self.guard.source(Some(from));
+        let number = self.model_number(id).unwrap_or_default();
+        let source = self.source(from, by, &format!("+{number}"));
+        let source = self.guard.source_of(&source);
         self.guard.admit_check(&record, id, &source).await?;
         let now = self.now();
         let status = self.model.check(id, right, now);
@@ -258,7 +282,7 @@ impl World {
                 self.address()
             };
             if let Started::Id(id) = self.start(&number, home, Actor::Honest).await {
-                let _ = self.check(&id, home, true).await;
+                let _ = self.check(&id, home, true, Actor::Honest).await;
                 self.returning.push((number, home));
             }
         }
@@ -392,7 +416,7 @@ impl World {
             return;
         };
         let from = self.sessions[i].from;
-        match self.check(&id, from, right).await {
+        match self.check(&id, from, right, Actor::Honest).await {
             Ok("0") => self.sessions[i].verified_at = Some(self.now()),
             Ok("16") => {
                 let now = self.now();

@@ -4,13 +4,13 @@
 //! (and one metrics line) per invocation. An endpoint only says how to parse its input.
 
 use std::convert::Infallible;
-use std::net::IpAddr;
 use std::time::Instant;
 
 use lambda_http::http::Method;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
+use crate::caller::end_user::{self, caller_ip};
 use crate::caller::fields::{is_json_media, media};
 use crate::caller::response::{self, Reply};
 use crate::caller::{Fields, status};
@@ -146,7 +146,8 @@ async fn run<E: Endpoint>(
     let input = E::parse(&fields, config)?;
     // The guard before anything that costs: a refusal sends nothing and loads no secret.
     // Boxed: the DynamoDB client's futures are large, and stacks of test threads are not.
-    let ticket = Box::pin(input.admit(&deps.guard, caller_ip(req), &mut trace.seen)).await?;
+    let from = end_user::source(req, deps.auth.mode())?;
+    let ticket = Box::pin(input.admit(&deps.guard, &from, &mut trace.seen)).await?;
     let v2_lifetime = deps.client.v2_workflow().map(|w| w.lifetime_ms());
     let recorded = input.recorded(&deps.guard, &ticket, v2_lifetime);
     let answer = match (input.test_answer(&config.verify.test_numbers), recorded) {
@@ -212,15 +213,4 @@ fn gateway_request_id(req: &Request) -> Option<String> {
         RequestContext::ApiGatewayV2(ctx) => ctx.request_id.clone(),
         _ => None,
     }
-}
-
-/// The caller's address as API Gateway saw it (the TCP peer, never a header a client can
-/// set); the local server fills the same field. `None` shares one bucket: never a free pass.
-pub fn caller_ip(req: &Request) -> Option<IpAddr> {
-    let ip = match req.request_context_ref()? {
-        RequestContext::ApiGatewayV1(ctx) => ctx.identity.source_ip.clone(),
-        RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.clone(),
-        _ => None,
-    }?;
-    ip.parse().ok()
 }

@@ -139,3 +139,22 @@ fn g_a_lost_answer_costs_nothing() {
         f.worst_wait_caused_s
     );
 }
+
+#[test]
+fn h_behind_a_backend_naming_its_users_nobody_is_kept_out() {
+    let f = run(Scenario::BehindBackend);
+    everywhere(&f);
+    new_users_get_in(&f);
+    // An honest user's account is the same on a new address: the owner wherever it is.
+    assert!(
+        f.moved_pct() >= 99.9,
+        "moved {:.1} % ({:?})",
+        f.moved_pct(),
+        f.refusals
+    );
+    assert!(
+        f.worst_wait_caused_s <= 600,
+        "waited {} s",
+        f.worst_wait_caused_s
+    );
+}

@@ -281,3 +281,34 @@ async fn the_preflight_allows_the_app_check_header() {
         "content-type, x-firebase-appcheck"
     );
 }
+
+#[tokio::test]
+async fn a_backend_names_its_end_users_and_is_not_one_address() {
+    // With api-key every start comes from the app's backend. Before, the per-address rules
+    // made that one address's 20 starts per 10 minutes the whole app's.
+    let t = mode(AuthMode::ApiKey).await;
+    let backend = |number: &str| {
+        with_identity(start(number), |c| {
+            c.identity.api_key_id = Some("k1".into());
+            c.identity.source_ip = Some("10.0.0.5".into());
+        })
+    };
+    for i in 0..25 {
+        let r = handle(backend(&format!("+44780{i:02}12345")), &t.deps).await;
+        assert_eq!(r.status(), 200, "{i}: {}", json_of(&r));
+    }
+    // Naming the end user: the per-address rules key on it.
+    let as_user = |number: &str, key: &str| with_header(backend(number), "x-end-user-key", key);
+    for i in 0..3 {
+        let r = handle(as_user(&format!("+44781{i:02}12345"), "session-1"), &t.deps).await;
+        assert_eq!(r.status(), 200);
+    }
+    let r = handle(as_user("+447819912345", "session-1"), &t.deps).await;
+    assert_eq!(r.status(), 429, "3 unconverted starts for this end user");
+    let r = handle(as_user("+447819912345", "session-2"), &t.deps).await;
+    assert_eq!(r.status(), 200, "another end user of the same backend");
+    let bad = with_header(backend("+447829912345"), "x-end-user-ip", "not-an-address");
+    let r = handle(bad, &t.deps).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(json_of(&r)["status"], "3");
+}

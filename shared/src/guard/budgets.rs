@@ -192,8 +192,10 @@ pub fn statistics(s: &Subject) -> Vec<Charge> {
     let mut out = vec![
         Charge::statistic(&key::range_unverified(&s.range), s.now),
         Charge::statistic(&key::country_unverified(&s.calling_code), s.now),
-        Charge::statistic(&key::ip_unverified(&s.ip), s.now),
     ];
+    if !s.ip.is_empty() {
+        out.push(Charge::statistic(&key::ip_unverified(&s.ip), s.now));
+    }
     if let Some(net) = &s.net {
         out.push(Charge::statistic(&key::net_unverified(net), s.now));
     }
@@ -218,7 +220,9 @@ pub fn refunds(r: &Record, now: i64, converted: bool) -> Vec<(String, i64, i64)>
             1,
             day_end,
         ));
-        out.push((key::windowed(&key::ip_verified(&r.ip), day), 1, day_end));
+        if !r.ip.is_empty() {
+            out.push((key::windowed(&key::ip_verified(&r.ip), day), 1, day_end));
+        }
     }
     if converted && class == Class::New {
         out.extend([
@@ -235,8 +239,10 @@ pub fn refunds(r: &Record, now: i64, converted: bool) -> Vec<(String, i64, i64)>
                 -1,
                 day_end,
             ),
-            (key::windowed(&key::ip_unverified(&r.ip), day), -1, day_end),
         ]);
+        if !r.ip.is_empty() {
+            out.push((key::windowed(&key::ip_unverified(&r.ip), day), -1, day_end));
+        }
         if !r.net.is_empty() {
             out.push((
                 key::windowed(&key::net_unverified(&r.net), day),

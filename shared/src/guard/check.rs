@@ -45,8 +45,9 @@ impl Guard {
             if let Some(l) = seen[0].lock.filter(|l| l.until > now) {
                 v.over(Rule::WrongCodeBackoff, l.until);
             }
-            // Over when the wrong codes already reached the limit.
-            if seen[2].count >= p.count(Rule::IpWrongCodesPerHour) {
+            // Over when the wrong codes already reached the limit (a backend that named no
+            // end user has no address of its own to count).
+            if !ip.is_empty() && seen[2].count >= p.count(Rule::IpWrongCodesPerHour) {
                 v.over(Rule::IpWrongCodesPerHour, hour_end);
             }
             Ok(v.result())
@@ -207,7 +208,7 @@ impl Guard {
             self.store
                 .set_lock(&returning, mark, now + RETURNING_MEMORY)
                 .await?;
-            if let Some(ip) = ip {
+            if let Some(ip) = ip.filter(|ip| !ip.is_empty()) {
                 let owner = Lock {
                     until: now,
                     strikes: 1,

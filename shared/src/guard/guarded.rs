@@ -2,10 +2,9 @@
 //! upstream), `settle` after it with Verify's answer (test-number answers included).
 
 use std::future::Future;
-use std::net::IpAddr;
 
 use super::rules::datetime;
-use super::{Admitted, Guard, Record, Seen, Subject};
+use super::{Admitted, Guard, Record, Seen, Source, Subject};
 use crate::error::{ProxyError, UpstreamError};
 use crate::verify::Call;
 use crate::verify::Command;
@@ -21,7 +20,7 @@ pub trait Guarded: Call {
     fn admit(
         &self,
         guard: &Guard,
-        ip: Option<IpAddr>,
+        from: &Source,
         seen: &mut Seen,
     ) -> impl Future<Output = Result<Self::Ticket, ProxyError>> + Send;
 
@@ -63,11 +62,11 @@ impl Guarded for StartRequest {
     async fn admit(
         &self,
         guard: &Guard,
-        ip: Option<IpAddr>,
+        from: &Source,
         seen: &mut Seen,
     ) -> Result<(Subject, Admitted), ProxyError> {
         let subject = guard
-            .subject(&self.number, ip)
+            .subject_from(&self.number, from)
             .with_workflow(self.shape.deliveries, self.shape.lifetime_ms);
         seen.number = Some(self.number.clone());
         seen.number_digest = Some(Guard::log_digest(&subject.number));
@@ -135,14 +134,14 @@ impl Guarded for CheckRequest {
     async fn admit(
         &self,
         guard: &Guard,
-        ip: Option<IpAddr>,
+        from: &Source,
         seen: &mut Seen,
     ) -> Result<Option<(Record, String)>, ProxyError> {
         let Some(record) = guard.known(self.request_id.as_str()).await? else {
             return Ok(None); // store down and configured to fail open
         };
         guard.see_record(seen, &record, self.request_id.as_str());
-        let ip = guard.source(ip);
+        let ip = guard.source_of(from);
         guard
             .admit_check(&record, self.request_id.as_str(), &ip)
             .await?;
@@ -167,18 +166,13 @@ impl Guarded for CheckRequest {
 impl Guarded for ControlRequest {
     type Ticket = ();
 
-    async fn admit(
-        &self,
-        guard: &Guard,
-        ip: Option<IpAddr>,
-        seen: &mut Seen,
-    ) -> Result<(), ProxyError> {
+    async fn admit(&self, guard: &Guard, from: &Source, seen: &mut Seen) -> Result<(), ProxyError> {
         let Some(record) = guard.known(self.request_id.as_str()).await? else {
             return Ok(());
         };
         guard.see_record(seen, &record, self.request_id.as_str());
         if self.cmd == Command::TriggerNextEvent {
-            let subject = guard.subject_of(&record, ip);
+            let subject = guard.subject_of(&record, from);
             guard
                 .admit_trigger(&subject, &record, self.request_id.as_str())
                 .await?;
@@ -210,7 +204,7 @@ impl Guarded for SearchRequest {
     async fn admit(
         &self,
         guard: &Guard,
-        _ip: Option<IpAddr>,
+        _from: &Source,
         _seen: &mut Seen,
     ) -> Result<Vec<Option<Record>>, ProxyError> {
         let mut records = Vec::with_capacity(self.request_ids.len());

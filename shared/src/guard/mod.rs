@@ -15,6 +15,7 @@ pub mod guarded;
 pub mod keys;
 pub mod rules;
 pub mod segments;
+pub mod source;
 pub mod start;
 pub mod store;
 pub mod verdict;
@@ -31,6 +32,7 @@ pub use guarded::Guarded;
 pub use keys::Hasher;
 use rules::{DAY, MINUTE};
 pub use rules::{Policy, retry_after_s};
+pub use source::Source;
 pub use start::Admitted;
 pub use store::any::AnyStore;
 pub use store::{Lock, Peeked, Record, Store, StoreError};
@@ -76,6 +78,8 @@ pub struct Subject {
     pub number: String,
     pub range: String,
     pub calling_code: String,
+    /// The source's digest (`Guard::source_of`): empty for a backend that named no end user,
+    /// and then the per-address rules are off.
     pub ip: String,
     /// The IPv6 /48's digest; none for IPv4.
     pub net: Option<String>,
@@ -163,14 +167,35 @@ impl Guard {
         self.hasher.ip(ip)
     }
 
+    /// The digest a source is counted by: its end-user key, else its address; empty for a
+    /// backend that named no end user (no per-address rule applies to it).
+    pub fn source_of(&self, from: &Source) -> String {
+        match from {
+            Source::EndUser { key: Some(k), .. } => self.hasher.digest("user", k),
+            Source::Peer(ip) | Source::EndUser { ip, .. } => self.hasher.ip(*ip),
+            Source::Backend => String::new(),
+        }
+    }
+
+    /// [`Guard::subject`] for any source.
+    pub fn subject_from(&self, number: &Number, from: &Source) -> Subject {
+        let mut s = self.subject(number, from.ip());
+        s.ip = self.source_of(from);
+        s.net = match from {
+            Source::Backend => None,
+            _ => s.net,
+        };
+        s
+    }
+
     /// The subject of a later delivery on a recorded request (`trigger_next_event`).
-    pub fn subject_of(&self, record: &Record, ip: Option<IpAddr>) -> Subject {
+    pub fn subject_of(&self, record: &Record, from: &Source) -> Subject {
         Subject {
             number: record.number.clone(),
             range: record.range.clone(),
             calling_code: record.calling_code.clone(),
-            ip: self.hasher.ip(ip),
-            net: self.hasher.net(ip),
+            ip: self.source_of(from),
+            net: self.hasher.net(from.ip()),
             price: self.policy.price_units(&record.calling_code),
             deliveries: 1,
             lifetime_ms: DEFAULT_LIFETIME,

@@ -88,7 +88,7 @@ impl Guard {
         let own = p
             .limit(Rule::IpUnverifiedPerDay)
             .max(2.0 * view.ip_verified as f64);
-        if (view.ip_unverified + 1) as f64 > own {
+        if !s.ip.is_empty() && (view.ip_unverified + 1) as f64 > own {
             v.over(Rule::IpUnverifiedPerDay, day_end);
         }
         if let Some(net) = view.net_unverified {

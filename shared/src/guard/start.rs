@@ -102,13 +102,19 @@ impl Guard {
         keys.extend(by_class.iter().flatten().map(|c| c.key.clone()));
         let codes = p.count(Rule::IpCallingCodes).max(0) as usize;
         let ip_codes_key = key::ip_calling_codes(&s.ip, day);
-        let (seen, learning, code_ok) = tokio::try_join!(
-            self.store.peek(&keys, now),
-            self.learning(now),
-            // A set only grows by a code it admits: a refused hop adds nothing.
-            self.store
-                .add_member(&ip_codes_key, &s.calling_code, codes, now, day_end),
-        )?;
+        let codes_seen = async {
+            match s.ip.is_empty() {
+                true => Ok(true),
+                // A set only grows by a code it admits: a refused hop adds nothing.
+                false => {
+                    self.store
+                        .add_member(&ip_codes_key, &s.calling_code, codes, now, day_end)
+                        .await
+                }
+            }
+        };
+        let (seen, learning, code_ok) =
+            tokio::try_join!(self.store.peek(&keys, now), self.learning(now), codes_seen)?;
         let live = seen[LIVE].lock.filter(|l| l.until > now);
         if let (Some(_), Some(mine), Some(id)) = (live, seen[LIVE_BY].lock, &seen[LIVE_BY].note)
             && mine.until > now
@@ -121,20 +127,25 @@ impl Guard {
             }));
         }
         let mut v = Verdict::new(p, now, learning);
-        for (i, c) in own.iter().enumerate() {
-            let rule = c.rule.unwrap_or(Rule::IpPer10Min);
-            v.count(rule, seen[own_at + i].count + 1, c.max, c.until);
-        }
-        if !code_ok {
-            v.over(Rule::IpCallingCodes, day_end);
+        // A backend that named no end user is one caller for all its users: no per-address
+        // rule would be a limit on anything but the whole app.
+        let per_address = !s.ip.is_empty();
+        if per_address {
+            for (i, c) in own.iter().enumerate() {
+                let rule = c.rule.unwrap_or(Rule::IpPer10Min);
+                v.count(rule, seen[own_at + i].count + 1, c.max, c.until);
+            }
+            if !code_ok {
+                v.over(Rule::IpCallingCodes, day_end);
+            }
         }
         if let Some(l) = seen[BACKOFF].lock.filter(|l| l.until > now) {
             v.over(Rule::WrongCodeBackoff, l.until);
         }
         let class = match (seen[RETURNING].lock, seen[OWNER].lock) {
             (None, _) => Class::New,
-            (Some(_), Some(_)) => Class::Owner,
-            (Some(_), None) => Class::Returning,
+            (Some(_), Some(_)) if per_address => Class::Owner,
+            (Some(_), _) => Class::Returning,
         };
         if class == Class::Owner {
             // Someone else's verification is live: Verify would refuse this one (status 10).
@@ -170,7 +181,9 @@ impl Guard {
             }
         }
         let hour_total = seen[offset].count + 1;
-        charges.extend(own);
+        if per_address {
+            charges.extend(own);
+        }
         if class == Class::New {
             let view = SegmentView::from(&seen[FIXED..own_at]);
             self.segments(s, &view, &mut v).await?;

@@ -300,3 +300,34 @@ async fn a_repeated_start_gets_its_own_live_request_back_and_others_do_not() {
     let fresh = g.admit_start(&g.subject(&num(number), me)).await.unwrap();
     assert_eq!(fresh.replay, None);
 }
+
+#[tokio::test]
+async fn a_backend_is_limited_per_end_user_it_names_and_not_as_one_address() {
+    // With api-key every call comes from the app's backend: per-address rules on its one
+    // address were limits on the whole app (20 starts per 10 minutes for all users).
+    let (g, _) = guard(Policy::default());
+    let backend = Source::Backend;
+    for i in 0..40 {
+        let s = g.subject_from(&num(&format!("+44780{i:02}12345")), &backend);
+        assert!(
+            g.admit_start(&s).await.is_ok(),
+            "{i}: no per-address rule for it"
+        );
+    }
+    // Naming its end users, each is limited as an address would be, apart from the others.
+    let user = |k: &str| Source::EndUser {
+        ip: ip("198.51.100.1"),
+        key: Some(k.to_string()),
+    };
+    for i in 0..3 {
+        let s = g.subject_from(&num(&format!("+44781{i:02}12345")), &user("vandal"));
+        assert!(g.admit_start(&s).await.is_ok());
+    }
+    let s = g.subject_from(&num("+447819912345"), &user("vandal"));
+    assert_eq!(rule_of(g.admit_start(&s).await), "ip_unverified_per_day");
+    let s = g.subject_from(&num("+447819912345"), &user("honest"));
+    assert!(
+        g.admit_start(&s).await.is_ok(),
+        "the same address, another end user"
+    );
+}
