@@ -143,7 +143,10 @@ async fn run<E: Endpoint>(
         req.body().as_ref(),
         config.caller.max_body_bytes,
     )?;
-    let input = E::parse(&fields, config)?;
+    let mut input = E::parse(&fields, config)?;
+    if let Some(key) = idempotency_key(req)? {
+        input.set_idempotency_key(key);
+    }
     // The guard before anything that costs: a refusal sends nothing and loads no secret.
     // Boxed: the DynamoDB client's futures are large, and stacks of test threads are not.
     let from = end_user::source(req, deps.auth.mode())?;
@@ -203,6 +206,27 @@ fn add_token(reply: &mut Reply, deps: &Deps, seen: &Seen, request_id: &str) {
             }
         }
         Err(e) => tracing::error!(error = %e, "check: could not sign a verification_token"),
+    }
+}
+
+/// The `Idempotency-Key` header (IETF draft): 1 to 255 visible ASCII characters, usually a
+/// UUID the client made for this operation; a quoted structured-field string is unquoted.
+fn idempotency_key(req: &Request) -> Result<Option<String>, ProxyError> {
+    let Some(raw) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let value = raw.to_str().map(str::trim).unwrap_or_default();
+    let value = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value);
+    let ok = (1..=255).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_graphic());
+    match ok {
+        true => Ok(Some(value.to_string())),
+        false => Err(ProxyError::invalid(
+            "Idempotency-Key",
+            "1 to 255 visible ASCII characters",
+        )),
     }
 }
 

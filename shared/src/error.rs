@@ -83,6 +83,12 @@ pub enum ProxyError {
     /// Too many wrong codes for this number across its requests (answered as Verify's 17).
     #[error("The wrong code was provided too many times. Please try again later.")]
     CodeLocked { retry_after: u64 },
+    /// `Idempotency-Key` reused with another body (the IETF draft's 422).
+    #[error("This Idempotency-Key was used with another request.")]
+    IdempotencyMismatch,
+    /// `Idempotency-Key` of a request still in progress (the draft's 409).
+    #[error("A request with this Idempotency-Key is still in progress. Please retry shortly.")]
+    IdempotencyInFlight,
     #[error("The verification service is temporarily unavailable. Please try again later.")]
     GuardUnavailable,
     /// The caller did not prove who it is; `reason` is for the log only (e.g. `token_expired`).
@@ -133,6 +139,7 @@ impl ProxyError {
             Self::Limited { retry_after, .. }
             | Self::AlreadySent { retry_after }
             | Self::CodeLocked { retry_after } => Some(*retry_after),
+            Self::IdempotencyInFlight => Some(1),
             Self::GuardUnavailable | Self::AuthUnavailable => Some(5),
             _ => None,
         }
@@ -145,6 +152,8 @@ impl ProxyError {
             Self::AlreadySent { .. } => "already_sent",
             Self::UnknownRequest | Self::NoSuchRequest => "unknown_request",
             Self::CodeLocked { .. } => "code_locked",
+            Self::IdempotencyMismatch => "idempotency_mismatch",
+            Self::IdempotencyInFlight => "idempotency_in_flight",
             Self::GuardUnavailable => "guard_unavailable",
             Self::Unauthorized { reason } => reason,
             Self::AuthUnavailable => "auth_unavailable",

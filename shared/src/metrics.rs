@@ -148,6 +148,7 @@ fn refusal_rule(e: &ProxyError) -> Option<&'static str> {
         ProxyError::Limited { rule, .. } => rule,
         ProxyError::AlreadySent { .. } => "already_sent",
         ProxyError::CodeLocked { .. } => "code_locked",
+        ProxyError::IdempotencyMismatch | ProxyError::IdempotencyInFlight => "idempotency",
         ProxyError::DestinationNotAllowed => "destination",
         ProxyError::Unauthorized { .. } => "unauthorized",
         ProxyError::OriginNotAllowed => "origin",

@@ -21,6 +21,7 @@ impl Endpoint for Start {
             brand: policy::brand(fields, config)?,
             sender_id: config.verify.sender_id.clone(),
             shape: policy::shape(&options, channel, config),
+            idempotency_key: None,
             options,
             channel,
         })
@@ -120,6 +121,85 @@ mod tests {
                 .unwrap()
                 .contains("already sent")
         );
+    }
+
+    fn keyed(body: &str, key: &str) -> Request {
+        let mut r = post_json(body);
+        r.headers_mut()
+            .insert("idempotency-key", key.parse().unwrap());
+        r
+    }
+
+    #[tokio::test]
+    async fn an_idempotency_key_replays_the_first_answer_and_sends_nothing() {
+        let t = env().await;
+        let body = r#"{"number":"+447700900071"}"#;
+        let first = handle(keyed(body, "8e03978e-40d5-43e8"), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(first.status(), 200);
+        let id = json_of(&first)["request_id"].as_str().unwrap().to_string();
+        // The verification ends (a cancel); the app's retry of its first call (its answer
+        // was lost) still replays that answer for 10 minutes, and nothing more is sent.
+        assert!(
+            t.deps
+                .guard
+                .finished(&id, "CANCELLED", t.deps.guard.now())
+                .await
+        );
+        t.advance(120).await;
+        let again = handle(keyed(body, "8e03978e-40d5-43e8"), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 200);
+        assert_eq!(json_of(&again)["request_id"], id.as_str());
+        assert_eq!(t.all_messages().await, 1);
+        // The same key with another body is the client's bug: 422.
+        let other = handle(
+            keyed(r#"{"number":"+447700900072"}"#, "8e03978e-40d5-43e8"),
+            &t.deps,
+        )
+        .await
+        .unwrap();
+        assert_eq!(other.status(), 422);
+        assert_eq!(json_of(&other)["status"], "3");
+        // After the window the key is a new request.
+        t.advance(600).await;
+        let late = handle(keyed(body, "8e03978e-40d5-43e8"), &t.deps)
+            .await
+            .unwrap();
+        assert_eq!(late.status(), 200);
+        assert_ne!(json_of(&late)["request_id"], id.as_str());
+        for bad in ["", &"k".repeat(256), "a b"] {
+            let mut r = post_json(body);
+            r.headers_mut()
+                .insert("idempotency-key", bad.parse().unwrap());
+            assert_eq!(handle(r, &t.deps).await.unwrap().status(), 400, "{bad:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_idempotency_key_in_flight_is_409_and_a_failed_start_frees_it() {
+        let t = env().await;
+        let body = r#"{"number":"+447700900073"}"#;
+        t.fault(json!({"path": "/verify/json", "latency_ms": 400, "times": 1}))
+            .await;
+        let (first, second) = tokio::join!(handle(keyed(body, "key-in-flight"), &t.deps), async {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            handle(keyed(body, "key-in-flight"), &t.deps).await
+        });
+        assert_eq!(first.unwrap().status(), 200);
+        let second = second.unwrap();
+        assert_eq!(second.status(), 409);
+        assert_eq!(second.headers()["retry-after"], "1");
+        // A start Verify refused frees its key: the retry runs.
+        t.fault(json!({"path": "/verify/json", "http_status": 503, "times": 1}))
+            .await;
+        let body = r#"{"number":"+447700900074"}"#;
+        let refused = handle(keyed(body, "key-retry"), &t.deps).await.unwrap();
+        assert_eq!(refused.status(), 502);
+        let retry = handle(keyed(body, "key-retry"), &t.deps).await.unwrap();
+        assert_eq!(retry.status(), 200, "{}", json_of(&retry));
     }
 
     #[tokio::test]

@@ -232,6 +232,8 @@ pub fn for_error(e: &ProxyError) -> (u16, &'static str) {
         ProxyError::UnknownRequest => (404, "6"),
         ProxyError::NoSuchRequest => (404, "101"),
         ProxyError::CodeLocked { .. } => (410, "17"),
+        ProxyError::IdempotencyMismatch => (422, "3"),
+        ProxyError::IdempotencyInFlight => (409, "10"),
         ProxyError::GuardUnavailable | ProxyError::AuthUnavailable => (503, "5"),
         ProxyError::Unauthorized { .. } => (401, "4"),
         ProxyError::OriginNotAllowed => (403, "3"),

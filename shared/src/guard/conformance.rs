@@ -126,6 +126,17 @@ async fn bounded_counters_and_batch_reads<S: Store>(s: &S) {
         .await
         .unwrap();
     assert_eq!((got[0].lock, got[0].note.clone()), (Some(lock), Some(id)));
+    // A note written over a claim keeps the claim (an idempotency key's stored answer).
+    let held = format!("{}:pheld", prefix());
+    s.claim(&held, 0, 50_000).await.unwrap().unwrap();
+    let until = Lock {
+        until: 50_000,
+        strikes: 0,
+    };
+    s.set_note(&held, until, "fp|id", 50_000).await.unwrap();
+    assert_eq!(s.claim(&held, 1_000, 60_000).await.unwrap(), Err(50_000));
+    let got = s.peek(std::slice::from_ref(&held), 1_000).await.unwrap();
+    assert_eq!(got[0].note.as_deref(), Some("fp|id"));
     assert_eq!(got[0].count, 0);
     let many: Vec<String> = (0..130).map(|i| format!("{}:many{i}", prefix())).collect();
     s.add(&many[129], 7, 0, 10_000).await.unwrap();

@@ -36,6 +36,10 @@ pub trait Guarded: Call {
         None
     }
 
+    /// The caller's `Idempotency-Key`; endpoints other than a start ignore it (the draft lets
+    /// a server do so for requests that are idempotent anyway).
+    fn set_idempotency_key(&mut self, _key: String) {}
+
     /// When the call failed: what the admission counted goes back if nothing was sent.
     fn unsent(
         &self,
@@ -65,9 +69,20 @@ impl Guarded for StartRequest {
         from: &Source,
         seen: &mut Seen,
     ) -> Result<(Subject, Admitted), ProxyError> {
-        let subject = guard
+        let mut subject = guard
             .subject_from(&self.number, from)
             .with_workflow(self.shape.deliveries, self.shape.lifetime_ms);
+        if let Some(key) = &self.idempotency_key {
+            let body = format!(
+                "{}|{}|{:?}|{:?}|{:?}",
+                self.number.digits(),
+                self.brand,
+                self.options,
+                self.channel,
+                self.sender_id
+            );
+            subject = guard.with_idempotency(subject, key, &body);
+        }
         seen.number = Some(self.number.clone());
         seen.number_digest = Some(Guard::log_digest(&subject.number));
         seen.calling_code = Some(subject.calling_code.clone());
@@ -92,9 +107,14 @@ impl Guarded for StartRequest {
         })
     }
 
+    fn set_idempotency_key(&mut self, key: String) {
+        self.idempotency_key = Some(key);
+    }
+
     async fn unsent(&self, guard: &Guard, (_, admitted): (Subject, Admitted), e: &ProxyError) {
-        if e.certainly_unsent() {
-            guard.not_sent(&admitted).await;
+        match e.certainly_unsent() {
+            true => guard.not_sent(&admitted).await,
+            false => guard.outcome_unknown(&admitted).await,
         }
     }
 

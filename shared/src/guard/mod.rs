@@ -93,6 +93,8 @@ pub struct Subject {
     pub now: i64,
     /// The number itself, sealed into the record (none for a trigger: already recorded).
     pub plain: Option<Number>,
+    /// The caller's `Idempotency-Key` (as its store key) and the body's digest.
+    pub idempotency: Option<(String, String)>,
 }
 
 impl Subject {
@@ -177,6 +179,17 @@ impl Guard {
         }
     }
 
+    /// The subject with the caller's `Idempotency-Key`, scoped to its source, and a digest of
+    /// what it asked (`body`).
+    pub fn with_idempotency(&self, mut s: Subject, key: &str, body: &str) -> Subject {
+        let scoped = self.hasher.digest("idem", &format!("{}|{key}", s.ip));
+        s.idempotency = Some((
+            store::key::idempotency(&scoped),
+            self.hasher.digest("idem-body", body),
+        ));
+        s
+    }
+
     /// [`Guard::subject`] for any source.
     pub fn subject_from(&self, number: &Number, from: &Source) -> Subject {
         let mut s = self.subject(number, from.ip());
@@ -201,6 +214,7 @@ impl Guard {
             lifetime_ms: DEFAULT_LIFETIME,
             now: self.now(),
             plain: None,
+            idempotency: None,
         }
     }
 
@@ -216,6 +230,7 @@ impl Guard {
             lifetime_ms: DEFAULT_LIFETIME,
             now: self.now(),
             plain: Some(number.clone()),
+            idempotency: None,
         }
     }
 

@@ -19,6 +19,8 @@ use crate::error::ProxyError;
 const AUTOBLOCK_LEARNING: i64 = 14 * DAY;
 /// How long an owner kept waiting by someone else's live verification is served first.
 const OWNER_HOLD: i64 = 2 * MINUTE;
+/// How long an `Idempotency-Key`'s first answer is replayed.
+const IDEMPOTENCY_WINDOW: i64 = 10 * MINUTE;
 
 /// An admitted start: what it charged (given back if nothing is sent), the gate it claimed,
 /// the `Retry-After` a concurrent start gets, and its budget's month spend with its cap
@@ -33,6 +35,8 @@ pub struct Admitted {
     pub spend_month: Option<(i64, i64)>,
     charged: Vec<(String, i64, i64)>,
     gate: Option<(String, i64)>,
+    /// The `Idempotency-Key` this start holds: its store key, until when, the body's digest.
+    idempotency: Option<(String, i64, String)>,
 }
 
 impl Admitted {
@@ -45,6 +49,7 @@ impl Admitted {
             spend_month: None,
             charged: Vec::new(),
             gate: None,
+            idempotency: None,
         }
     }
 }
@@ -56,13 +61,36 @@ const BACKOFF: usize = 2;
 const HOLD: usize = 3;
 const LIVE: usize = 4;
 const LIVE_BY: usize = 5;
-const FIXED: usize = 6;
+const IDEMPOTENCY: usize = 6;
+const FIXED: usize = 7;
 
 impl Guard {
     /// A new verification to the subject's number: every start limit.
     pub async fn admit_start(&self, s: &Subject) -> Result<Admitted, ProxyError> {
-        let admitted = self.checked(self.try_start(s)).await?;
-        Ok(admitted.unwrap_or_else(Admitted::unguarded))
+        // Boxed: a start's future holds every read and write at once, too large for the
+        // stacks of test threads.
+        let result = self.checked(Box::pin(self.try_start(s))).await;
+        if result.is_err()
+            && let Some((k, _)) = &s.idempotency
+        {
+            // Refused: the key is free again (only this start's own claim is opened).
+            self.release_key(k, s.now + IDEMPOTENCY_WINDOW).await;
+        }
+        Ok(result?.unwrap_or_else(Admitted::unguarded))
+    }
+
+    async fn release_key(&self, key: &str, until: i64) {
+        if let Err(e) = self.store.release(key, until).await {
+            self.store_lost(e, "free an idempotency key");
+        }
+    }
+
+    /// After a start whose outcome is unknown (a timeout, an unreadable answer): its
+    /// `Idempotency-Key` is free again, so the retry it invites is not held off for minutes.
+    pub async fn outcome_unknown(&self, a: &Admitted) {
+        if let Some((k, until, _)) = &a.idempotency {
+            self.release_key(k, *until).await;
+        }
     }
 
     async fn try_start(&self, s: &Subject) -> Result<Result<Admitted, ProxyError>, StoreError> {
@@ -82,6 +110,9 @@ impl Guard {
             key::hold(&s.number),
             key::live(&s.number),
             key::live_by(&s.number, &s.ip),
+            s.idempotency
+                .as_ref()
+                .map_or_else(|| key::idempotency("-"), |(k, _)| k.clone()),
         ];
         keys.extend(segments::keys(s));
         // The address's own starts go ahead like the rest: a refused retry behind a carrier
@@ -113,8 +144,36 @@ impl Guard {
                 }
             }
         };
-        let (seen, learning, code_ok) =
-            tokio::try_join!(self.store.peek(&keys, now), self.learning(now), codes_seen)?;
+        let idempotency_until = now + IDEMPOTENCY_WINDOW;
+        let claim = async {
+            match &s.idempotency {
+                Some((k, _)) => self.store.claim(k, now, idempotency_until).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (seen, learning, code_ok, claimed) = tokio::try_join!(
+            self.store.peek(&keys, now),
+            self.learning(now),
+            codes_seen,
+            claim
+        )?;
+        let mut held_key = None;
+        if let (Some((k, fp)), Some(claimed)) = (&s.idempotency, claimed) {
+            match (claimed, &seen[IDEMPOTENCY].note) {
+                (Ok(()), _) => held_key = Some((k.clone(), idempotency_until, fp.clone())),
+                (Err(_), Some(note)) => {
+                    let (first, id) = note.split_once('|').unwrap_or(("", ""));
+                    if first != fp.as_str() {
+                        return Ok(Err(ProxyError::IdempotencyMismatch));
+                    }
+                    return Ok(Ok(Admitted {
+                        replay: Some(id.to_string()),
+                        ..Admitted::unguarded()
+                    }));
+                }
+                (Err(_), None) => return Ok(Err(ProxyError::IdempotencyInFlight)),
+            }
+        }
         let live = seen[LIVE].lock.filter(|l| l.until > now);
         if let (Some(_), Some(mine), Some(id)) = (live, seen[LIVE_BY].lock, &seen[LIVE_BY].note)
             && mine.until > now
@@ -204,6 +263,7 @@ impl Guard {
             .map(|r| {
                 r.map(|mut a| {
                     a.spend_month = spend_month;
+                    a.idempotency = held_key;
                     a
                 })
             })
@@ -261,6 +321,7 @@ impl Guard {
             None => None,
         };
         let admitted = Admitted {
+            idempotency: None,
             class,
             replay: None,
             retry_after: retry_after_s(now + wait, now),
@@ -282,8 +343,25 @@ impl Guard {
         Ok(Ok(admitted))
     }
 
-    /// Takes back what an admitted start charged, and opens its gate unless `keep_gate`.
+    /// The answer an `Idempotency-Key` replays: the body's digest and the request id, kept
+    /// over its claim until the window ends.
+    async fn note_answer(&self, a: &Admitted, request_id: &str) -> Result<(), StoreError> {
+        let Some((k, until, fp)) = &a.idempotency else {
+            return Ok(());
+        };
+        let lock = Lock {
+            until: *until,
+            strikes: 0,
+        };
+        self.store
+            .set_note(k, lock, &format!("{fp}|{request_id}"), *until)
+            .await
+    }
+
+    /// Takes back what an admitted start charged, and opens its gate unless `keep_gate`
+    /// (and its idempotency key: nothing was sent, so a retry may run again).
     async fn give_back(&self, a: &Admitted, keep_gate: bool) {
+        self.outcome_unknown(a).await;
         let now = self.now();
         let undo = join_all(
             a.charged
@@ -387,6 +465,7 @@ impl Guard {
             self.store.claim(&gate, s.now, s.now + gap),
             self.store.set_lock(&live_key, live, live.until),
             self.store.set_note(&mine, live, request_id, live.until),
+            self.note_answer(a, request_id),
         );
         if let Err(e) = result {
             self.store_lost(e, "record a started verification");

@@ -21,6 +21,8 @@ pub struct StartRequest {
     /// What the workflow does when the code is never entered: how many deliveries, and how
     /// long the verification lives (the guard charges and waits by them).
     pub shape: Shape,
+    /// The caller's `Idempotency-Key` (the guard keeps its first answer).
+    pub idempotency_key: Option<String>,
 }
 
 /// A start's deliveries and lifetime (`caller::policy::shape`).

@@ -108,6 +108,12 @@ pub fn hold(number: &str) -> String {
     format!("hold:n:{number}")
 }
 
+/// An `Idempotency-Key` of one caller (its digest): held while its start runs, then a note
+/// of the body's digest and the request id for the replay window.
+pub fn idempotency(digest: &str) -> String {
+    format!("idem:{digest}")
+}
+
 /// Unverified and verified starts from an address, and unverified from an IPv6 /48 (bases;
 /// windowed by day).
 pub fn ip_unverified(ip: &str) -> String {

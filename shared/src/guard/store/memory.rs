@@ -157,9 +157,13 @@ impl Store for MemoryStore {
 
     async fn claim(&self, key: &str, now: i64, until: i64) -> Result<Result<(), i64>, StoreError> {
         let mut items = self.items();
-        if let Some(Value::Until(open_at)) = Self::live(&mut items, key, now)
-            && open_at > now
-        {
+        let held = match Self::live(&mut items, key, now) {
+            Some(Value::Until(open_at)) => Some(open_at),
+            // A note written over a claim keeps it (an idempotency key's answer).
+            Some(Value::Note(l, _)) => Some(l.until),
+            _ => None,
+        };
+        if let Some(open_at) = held.filter(|t| *t > now) {
             return Ok(Err(open_at));
         }
         items.insert(key.to_string(), (Value::Until(until), until));
