@@ -166,3 +166,51 @@ def test_status_10_does_not_hand_out_the_victims_request_id(server):
                           ("/control", {"request_id": "a" * 32, "cmd": "cancel"}), ("/search", {"request_id": "b" * 32})]:
         status, body, _ = call(port, "POST", path, payload, source="127.0.5.3")
         assert status == 404, (path, body)
+
+
+def code_of(port, rid):
+    _, outbox, _ = call(port, "GET", f"/_sim/messages?request_id={rid}")
+    return outbox["messages"][-1]["code"]
+
+
+def test_a_lockout_keeps_no_owner_out_end_to_end(server):
+    # The drill's scenario (c) on the real server: an attacker from rotating addresses starts
+    # verifications to a user's number, types wrong codes into some and leaves others live;
+    # the user, on the address it verified from before, gets in every time.
+    port, _ = server
+    number, home = "+447700900888", "127.0.7.2"
+    status, body, _ = start(port, number, source=home)
+    assert status == 200
+    assert call(port, "POST", "/check", {"request_id": body["request_id"], "code": code_of(port, body["request_id"])},
+                source=home)[0] == 200
+    advance(port, 3600)
+    waits, attacker_sms = [], 0
+    for rnd in range(8):
+        attacker = f"127.0.8.{2 + rnd}"
+        status, body, _ = start(port, number, source=attacker)
+        if status == 200:
+            attacker_sms += 1
+            rid = body["request_id"]
+            if rnd % 2 == 1:  # wrong codes into it; even rounds leave it live
+                code = code_of(port, rid)
+                for guess in ("000000", "111111", "222222"):
+                    if guess != code:
+                        call(port, "POST", "/check", {"request_id": rid, "code": guess}, source=attacker)
+        advance(port, 30)
+        waited = 0
+        status, body, headers = start(port, number, source=home)
+        if status == 409:
+            waited = int(headers["retry-after"])
+            advance(port, waited)
+            # Served first: another attacker start meanwhile is held back.
+            assert start(port, number, source=f"127.0.9.{2 + rnd}")[0] == 429
+            status, body, _ = start(port, number, source=home)
+        assert status == 200, (rnd, body)
+        rid = body["request_id"]
+        assert call(port, "POST", "/check", {"request_id": rid, "code": code_of(port, rid)}, source=home)[0] == 200
+        waits.append(waited)
+        advance(port, 900)
+    assert max(waits) <= 605, waits
+    assert any(w > 0 for w in waits), "a live attacker verification was met and waited out"
+    # Once a stranger failed on the owner's number, others are done with it for the day.
+    assert attacker_sms == 2, attacker_sms
