@@ -167,8 +167,17 @@ def test_request_then_check_through_the_runtime(emulator, tmp_path):
     assert body["status"] == "0"
     rid = body["request_id"]
 
-    # The resend cooldown, kept in DynamoDB: asked again at once, the number is refused for ~60 s.
+    # The same backend asking again at once (its answer lost): its own live request back,
+    # read from DynamoDB, and nothing sent.
     resp = invoke(port, "request", request_event, tmp_path)
+    assert resp["statusCode"] == 200, resp
+    assert json.loads(resp["body"])["request_id"] == rid
+    # Another end user of the backend (X-End-User-IP): the resend cooldown, kept in DynamoDB,
+    # refuses the number for ~60 s.
+    other = json.loads(json.dumps(request_event))
+    other.setdefault("headers", {})["X-End-User-IP"] = "198.51.100.77"
+    other.setdefault("multiValueHeaders", {})["X-End-User-IP"] = ["198.51.100.77"]
+    resp = invoke(port, "request", other, tmp_path)
     assert resp["statusCode"] == 429, resp
     assert 50 <= int(header(resp, "retry-after")) <= 60, resp
 
