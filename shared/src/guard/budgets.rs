@@ -189,15 +189,26 @@ pub fn budget(policy: &Policy, class: Class, s: &Subject) -> Vec<Charge> {
 /// What a never-verified start adds to its segments' and sources' statistics (given back
 /// when it converts): the range, the calling code, the address and its IPv6 /48.
 pub fn statistics(s: &Subject) -> Vec<Charge> {
+    let net = s.net.as_deref().unwrap_or_default();
+    unverified_bases(&s.range, &s.calling_code, &s.ip, net)
+        .iter()
+        .map(|base| Charge::statistic(base, s.now))
+        .collect()
+}
+
+/// The daily counters a never-verified start adds one to, as bases: its range, its calling
+/// code, and (when known) its source and IPv6 /48. The start's charge and its refund both
+/// read this list.
+fn unverified_bases(range: &str, calling_code: &str, ip: &str, net: &str) -> Vec<String> {
     let mut out = vec![
-        Charge::statistic(&key::range_unverified(&s.range), s.now),
-        Charge::statistic(&key::country_unverified(&s.calling_code), s.now),
+        key::range_unverified(range),
+        key::country_unverified(calling_code),
     ];
-    if !s.ip.is_empty() {
-        out.push(Charge::statistic(&key::ip_unverified(&s.ip), s.now));
+    if !ip.is_empty() {
+        out.push(key::ip_unverified(ip));
     }
-    if let Some(net) = &s.net {
-        out.push(Charge::statistic(&key::net_unverified(net), s.now));
+    if !net.is_empty() {
+        out.push(key::net_unverified(net));
     }
     out
 }
@@ -229,27 +240,13 @@ pub fn refunds(r: &Record, now: i64, converted: bool) -> Vec<(String, i64, i64)>
             (key::windowed(key::GLOBAL_STARTS, day), -1, day_end),
             (day_key, -r.spend, day_end),
             (month_key, -r.spend, month_end),
-            (
-                key::windowed(&key::range_unverified(&r.range), day),
-                -1,
-                day_end,
-            ),
-            (
-                key::windowed(&key::country_unverified(&r.calling_code), day),
-                -1,
-                day_end,
-            ),
         ]);
-        if !r.ip.is_empty() {
-            out.push((key::windowed(&key::ip_unverified(&r.ip), day), -1, day_end));
-        }
-        if !r.net.is_empty() {
-            out.push((
-                key::windowed(&key::net_unverified(&r.net), day),
-                -1,
-                day_end,
-            ));
-        }
+        let bases = unverified_bases(&r.range, &r.calling_code, &r.ip, &r.net);
+        out.extend(
+            bases
+                .iter()
+                .map(|base| (key::windowed(base, day), -1, day_end)),
+        );
         return out;
     }
     let unused = unused_spend(r, now);

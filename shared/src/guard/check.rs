@@ -93,8 +93,15 @@ impl Guard {
         let (hour, hour_end) = rules::window(now, HOUR);
         let ip_key = key::windowed(&key::ip_wrong_codes(ip), hour);
         let request_key = key::request_wrong_codes(request_id, record.created_at);
+        // A backend that named no end user has no address of its own to count.
+        let per_source = async {
+            match ip.is_empty() {
+                true => Ok(0),
+                false => self.store.add(&ip_key, 1, now, hour_end).await,
+            }
+        };
         let (_, total) = tokio::try_join!(
-            self.store.add(&ip_key, 1, now, hour_end),
+            per_source,
             self.store
                 .add(&request_key, 1, now, now + super::RECORD_TTL),
         )?;

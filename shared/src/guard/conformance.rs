@@ -45,7 +45,7 @@ async fn the_guard_keeps_its_promises_on_this_store(fresh: &impl Fn() -> AnyStor
         assert!(g.admit_start(&g.subject(&number, other)).await.is_err());
     }
     let record = g.known(&id).await.unwrap().unwrap();
-    let source = g.source(home);
+    let source = g.source_of(&super::Source::Peer(home));
     g.admit_check(&record, &id, &source).await.unwrap();
     g.checked_code(&id, &record, &source, "0").await;
     clock.advance_ms(61_000);

@@ -164,11 +164,6 @@ impl Guard {
         self.clock.now_ms()
     }
 
-    /// The digest an address is counted by.
-    pub fn source(&self, ip: Option<IpAddr>) -> String {
-        self.hasher.ip(ip)
-    }
-
     /// The digest a source is counted by: its end-user key, else its address; empty for a
     /// backend that named no end user (no per-address rule applies to it).
     pub fn source_of(&self, from: &Source) -> String {

@@ -227,16 +227,17 @@ impl Guard {
         } else if let Some(h) = seen[HOLD].lock.filter(|h| h.until > now) {
             v.over(Rule::NumberCooldown, h.until);
         }
-        let index = match class {
-            Class::New => 0,
-            Class::Returning => 1,
-            Class::Owner => 2,
-        };
+        // `by_class` is in the classes' code order.
+        let index = usize::from(class.code());
         let offset = charge_at + by_class[..index].iter().map(Vec::len).sum::<usize>();
         let mut charges = by_class[index].clone();
+        let mut spend_month = None;
         for (i, c) in charges.iter().enumerate() {
-            if let Some(rule) = c.rule {
-                v.count(rule, seen[offset + i].count + c.delta, c.max, c.until);
+            let Some(rule) = c.rule else { continue };
+            let total = seen[offset + i].count + c.delta;
+            v.count(rule, total, c.max, c.until);
+            if matches!(rule, Rule::SpendPerMonth | Rule::ReturningSpendPerMonth) {
+                spend_month = Some((total, c.max));
             }
         }
         let hour_total = seen[offset].count + 1;
@@ -251,13 +252,6 @@ impl Guard {
         if v.refused() {
             return Ok(v.result().map(|()| Admitted::unguarded()));
         }
-        let month = charges.iter().rev().find(|c| {
-            matches!(
-                c.rule,
-                Some(Rule::SpendPerMonth | Rule::ReturningSpendPerMonth)
-            )
-        });
-        let spend_month = month.map(|c| (seen_total(&seen, &keys, c), c.max));
         self.commit(s, class, &charges, hour_total, &v)
             .await
             .map(|r| {
@@ -484,13 +478,4 @@ impl Guard {
     pub async fn concurrent(&self, a: &Admitted) {
         self.give_back(a, true).await;
     }
-}
-
-/// The total a charge reaches, from the first read.
-fn seen_total(seen: &[super::Peeked], keys: &[String], c: &Charge) -> i64 {
-    let before = keys
-        .iter()
-        .position(|k| *k == c.key)
-        .map_or(0, |i| seen[i].count);
-    before + c.delta
 }

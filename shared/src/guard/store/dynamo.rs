@@ -54,21 +54,31 @@ where
     StoreError(DisplayErrorContext(e).to_string())
 }
 
+/// A conditional `UpdateItem`'s output, or `None` when its condition did not hold.
+fn conditional<T, R>(
+    result: Result<T, SdkError<UpdateItemError, R>>,
+) -> Result<Option<T>, StoreError>
+where
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(out) => Ok(Some(out)),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(err(e)),
+    }
+}
+
 /// A conditional `UpdateItem`: true when it wrote, false when its condition did not hold.
 fn written<T, R>(result: Result<T, SdkError<UpdateItemError, R>>) -> Result<bool, StoreError>
 where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    match result {
-        Ok(_) => Ok(true),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(err(e)),
-    }
+    conditional(result).map(|out| out.is_some())
 }
 
 impl DynamoStore {
@@ -176,16 +186,14 @@ impl Store for DynamoStore {
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
-        match result {
-            Ok(out) => Ok(out.attributes.as_ref().and_then(|a| num(a, "n"))),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(err(e)),
-        }
+        conditional(result)?
+            .map(|out| {
+                out.attributes
+                    .as_ref()
+                    .and_then(|a| num(a, "n"))
+                    .ok_or_else(|| StoreError("UpdateItem returned no counter".into()))
+            })
+            .transpose()
     }
 
     async fn peek(&self, keys: &[String], now: i64) -> Result<Vec<Peeked>, StoreError> {

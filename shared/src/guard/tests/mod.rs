@@ -59,7 +59,7 @@ fn rand_id() -> u128 {
 /// A check with Verify's answer `status`, from `from`.
 async fn check(g: &Guard, id: &str, from: Option<IpAddr>, status: &str) -> Result<(), ProxyError> {
     let record = g.known(id).await?.expect("a record");
-    let source = g.source(from);
+    let source = g.source_of(&Source::Peer(from));
     g.admit_check(&record, id, &source).await?;
     g.checked_code(id, &record, &source, status).await;
     Ok(())
