@@ -8,7 +8,9 @@
   5. the guard's own time per start and per check, with the memory store and DynamoDB (moto);
   6. cold start as Lambda has it: the simulator and moto behind TLS (a test CA the bootstrap
      trusts), the `request` bootstrap and hello-world under a CPU quota of 7 % (128 MB's share)
-     and 100 % of a core: init, first answer, warm answer, and the ratios to hello-world.
+     and 100 % of a core: init, first answer, warm answer, and the ratios to hello-world;
+  7. reading numbers with libphonenumber's metadata: the first parse (the metadata loads at
+     start-up), a new country's first number, a warm parse; at 100 % and 7 % of a core.
 The guard stays on in 1 and 4, with its limits raised so that wrk's single address is counted
 but never refused; cold starts are also given as a ratio to a hello-world bootstrap (bench/hello)
 built and measured in the same run.
@@ -121,7 +123,7 @@ def tls_cold_starts(rel, sim_port, moto_port, runs=5):
         try:
             for i in range(1 + warm_calls):
                 counter[0] += 1
-                body = json.dumps({"number": f"+4477009{counter[0]:05d}"})
+                body = json.dumps({"number": f"+4478009{counter[0]:05d}"})
                 t = time.perf_counter()
                 kind, answer, at = api.invoke({**event, "body": body}, timeout=60)
                 assert kind == "response" and answer["statusCode"] == status, answer
@@ -194,7 +196,8 @@ def main():
         return
     subprocess.run(["cargo", "build", "--release", "-p", "verify-sim", "-p", "local", "-p", "hello",
                     *sum((["-p", f] for f in FUNCTIONS), [])], cwd=ROOT, check=True)
-    subprocess.run(["cargo", "build", "--release", "-p", "shared", "--example", "guard_latency"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "-p", "shared", "--example", "guard_latency", "--example",
+                    "number_parse"], cwd=ROOT, check=True)
     subprocess.run(["cargo", "lambda", "build", "--release", "--arm64", "-p", "hello",
                     *sum((["-p", f] for f in FUNCTIONS), [])], cwd=ROOT, check=True)
     rel = TARGET / "release"
@@ -211,7 +214,7 @@ def main():
     # /check through the proxy needs an id the proxy issued (the guard refuses others without
     # asking upstream); wrong codes end it upstream, so every later check is a full round trip
     # answered 404, like the unknown id sent straight to the simulator.
-    _, started, _ = http("POST", f"{prx}/request", {"number": "+447700999999"})
+    _, started, _ = http("POST", f"{prx}/request", {"number": "+447800999999"})
     known = started["request_id"]
 
     print(f"1. added latency (wrk, 1 connection, {DURATION}s each) ...", flush=True)
@@ -269,6 +272,16 @@ def main():
     print("6. cold start over TLS under a CPU quota ...", flush=True)
     tls = tls_cold_starts(rel, sim_port, moto_port)
 
+    print("7. reading numbers ...", flush=True)
+    numbers = {}
+    for share in (100, 7):
+        quota = CpuQuota(share)
+        try:
+            numbers[share] = subprocess.run([str(rel / "examples" / "number_parse")], capture_output=True, text=True,
+                                            check=True, preexec_fn=quota.preexec).stdout
+        finally:
+            quota.close()
+
     print("3. peak RSS of one instance over 2000 invocations ...", flush=True)
     api = RuntimeApi()
     p = subprocess.Popen([str(rel / "check")], env={**os.environ, **fn_env, "AWS_LAMBDA_RUNTIME_API": api.address},
@@ -319,6 +332,10 @@ def main():
     print("5. the guard")
     print(guard_out.rstrip())
     print_tls(tls)
+    print("7. numbers (libphonenumber metadata, rlibphonenumber with regex-lite)")
+    for share, out in numbers.items():
+        for line in out.strip().splitlines():
+            print(f"   {share:3d} % CPU  {line}")
     statuses = {"proxy /request": proxy_req, "throughput /request": thr_req}
     for name, r in statuses.items():
         if r["non2xx"]:

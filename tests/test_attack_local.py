@@ -82,7 +82,7 @@ def test_sequential_number_pumping_from_rotating_addresses(server):
 
 def test_one_number_bombing_from_rotating_addresses_and_notations(server):
     port, _ = server
-    notations = ["+447700900123", "00447700900123", "+44 7700 900123", "44-7700-900123", "(+44) 7700900123"]
+    notations = ["+447700900123", "0044 (0)7700 900123", "+44 0 7700 900123", "+4407700900123", "(+44) 7700900123"]
     passed = 0
     for minute in range(120):
         for k in range(5):
@@ -94,6 +94,26 @@ def test_one_number_bombing_from_rotating_addresses_and_notations(server):
     # none of it (the victim's own allowance is apart). An open proxy delivered thousands.
     assert 5 <= passed <= 10, passed
     assert sms_count(port) == passed
+
+
+def test_premium_landline_and_impossible_numbers_are_refused_before_anything_is_counted(server):
+    port, _ = server
+    me = "127.0.7.2"
+    for number, status, verify in [
+        ("+44 909 879 0000", 403, "15"),  # premium rate
+        ("+44 0 909 879 0000", 403, "15"),  # the same, with the trunk 0 (was another number)
+        ("+4409098790000", 403, "15"),
+        ("+44 800 123 4567", 403, "15"),  # toll free
+        ("+44 20 7946 0000", 403, "15"),  # a landline: workflow 1 sends an SMS first
+        ("+44 7819 (0)912345", 400, "3"),  # a (0) inside: refused, not sent elsewhere
+        ("+44 (00)7819 912345", 400, "3"),
+        ("+44 7700 901000", 400, "3"),  # no such UK mobile
+    ]:
+        got, body, _ = start(port, number, source=me)
+        assert (got, body["status"]) == (status, verify), (number, body)
+    assert sms_count(port) == 0
+    # None of it counted: the address still has its 3 unconverted starts of the day.
+    assert [start(port, f"+44 7819 91234{i}", source=me)[0] for i in range(4)] == [200, 200, 200, 429]
 
 
 def test_code_guessing_across_restarts_is_bounded_by_the_numbers_deliveries(server):

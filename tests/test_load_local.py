@@ -29,7 +29,7 @@ def test_concurrent_clients_lose_nothing(built, tmp_path, capsys):
         def client(c):
             timings, ids = [], []
             for i in range(PER_CLIENT):
-                number = f"+4477009{c:03d}{i:02d}"
+                number = f"+4478009{c:03d}{i:02d}"
                 t0 = time.perf_counter()
                 status, body, _ = http("POST", f"{base}/request", {"number": number})
                 t1 = time.perf_counter()

@@ -175,7 +175,7 @@ impl Attack {
             PUMPER => {
                 self.pumped += 1;
                 let range = self.pumped % 3;
-                let number = format!("+4477009{range}{:04}", self.pumped / 3 % 10_000);
+                let number = format!("+4478009{range}{:04}", self.pumped / 3 % 10_000);
                 let from = IpAddr::V4(Ipv4Addr::new(
                     193,
                     0,

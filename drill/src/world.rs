@@ -14,7 +14,7 @@ use shared::ProxyError;
 use shared::guard::rules::{DAY, HOUR, MINUTE, SECOND};
 use shared::guard::store::memory::MemoryStore;
 use shared::guard::{AnyStore, Clock, FakeClock, Guard, Hasher, Policy, Source};
-use shared::verify::Number;
+use shared::verify::{LineType, Number};
 
 use crate::attacks::Attack;
 use crate::verify_model::{Actor, LIFETIME, VerifyModel};
@@ -165,10 +165,18 @@ impl World {
         self.at(t, Event::Attack(tag));
     }
 
+    /// A random number the metadata calls a mobile (UK 70 %, France 30 %): what honest users
+    /// and a vandal who knows the numbering plan both type.
     pub fn mobile(&mut self) -> String {
-        match self.rng.random_bool(0.7) {
-            true => format!("+447{:09}", self.rng.random_range(0..1_000_000_000u64)),
-            false => format!("+336{:08}", self.rng.random_range(0..100_000_000u64)),
+        loop {
+            let raw = match self.rng.random_bool(0.7) {
+                true => format!("+447{:09}", self.rng.random_range(0..1_000_000_000u64)),
+                false => format!("+336{:08}", self.rng.random_range(0..100_000_000u64)),
+            };
+            let mobile = Number::parse(&raw).is_ok_and(|n| n.line_type() == LineType::Mobile);
+            if mobile {
+                return raw;
+            }
         }
     }
 

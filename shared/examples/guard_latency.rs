@@ -35,7 +35,7 @@ async fn measure(name: &str, store: AnyStore, n: usize) {
     let (mut starts, mut checks) = (Vec::new(), Vec::new());
     let salt = std::process::id() % 1000;
     for i in 0..n {
-        let number = Number::parse(&format!("+44770{salt:03}{i:04}")).expect("number");
+        let number = Number::parse(&format!("+44781{salt:03}{i:04}")).expect("number");
         let id = format!("{salt:04x}{i:028x}");
         let t = Instant::now();
         let subject = guard.subject(&number, None);

@@ -65,6 +65,13 @@ pub enum ProxyError {
     NotAllowed(String),
     #[error("This service does not send codes to that destination")]
     DestinationNotAllowed,
+    /// A valid number of a line type the first delivery does not go to (SMS to a landline,
+    /// anything to premium rate).
+    #[error("This service does not send {channel} codes to {line} numbers")]
+    LineTypeNotAllowed {
+        line: &'static str,
+        channel: &'static str,
+    },
     /// A guard limit; the text never says which (the rule is for the log only).
     #[error("Too many attempts. Please try again later.")]
     Limited {

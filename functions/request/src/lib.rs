@@ -13,9 +13,10 @@ impl Endpoint for Start {
 
     fn parse(fields: &Fields, config: &Config) -> Result<StartRequest, ProxyError> {
         let number = Number::parse(fields.required("number")?)?;
-        policy::destination(&number, config)?;
         let options = policy::options(fields, config)?;
         let channel = policy::channel(fields, config)?;
+        let first = policy::first_delivery(&options, channel, config);
+        policy::destination(&number, first, config)?;
         Ok(StartRequest {
             number,
             brand: policy::brand(fields, config)?,
@@ -394,7 +395,7 @@ mod tests {
             t.fault(json!({"path": "/verify/json", "status": status, "times": 1}))
                 .await;
             let r = handle(
-                post_json(&format!(r#"{{"number":"44770090010{i}"}}"#)),
+                post_json(&format!(r#"{{"number":"4477009001{i:02}"}}"#)),
                 &t.deps,
             )
             .await

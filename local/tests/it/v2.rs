@@ -233,7 +233,7 @@ async fn every_v2_error_reaches_the_caller_as_the_table_says() {
                 continue;
             }
             n += 1;
-            let number = format!("4477009{:05}", 10_000 + n);
+            let number = format!("4478009{:05}", 10_000 + n);
             let (id, code) = if op == Op::Start {
                 (String::new(), String::new())
             } else {

@@ -5,23 +5,76 @@
 use crate::caller::fields::Fields;
 use crate::config::{Config, OPTIONS, VerifyApi};
 use crate::error::ProxyError;
-use crate::verify::Number;
 use crate::verify::types::Shape;
 use crate::verify::v2::Channel;
 use crate::verify::values::{Brand, CodeLength, Locale, WorkflowId};
+use crate::verify::{LineType, Number};
 
-/// The deployment's calling-code allowlist and denylist. E.164 calling codes are a prefix code,
+/// The deployment's calling-code allowlist and denylist, then the line types the first delivery
+/// may reach (SMS to mobiles; a call to landlines too). E.164 calling codes are a prefix code,
 /// so a prefix match on the digits is exact; denylist prefixes may be longer (a premium range).
-pub fn destination(number: &Number, config: &Config) -> Result<(), ProxyError> {
+pub fn destination(number: &Number, first: Delivery, config: &Config) -> Result<(), ProxyError> {
     let digits = number.digits();
-    let caller = &config.caller;
+    let to = &config.destinations;
     let starts = |codes: &[String]| codes.iter().any(|c| digits.starts_with(c.as_str()));
-    if (!caller.allowed_calling_codes.is_empty() && !starts(&caller.allowed_calling_codes))
-        || starts(&caller.denied_calling_codes)
+    if (!to.allowed_calling_codes.is_empty() && !starts(&to.allowed_calling_codes))
+        || starts(&to.denied_calling_codes)
     {
         return Err(ProxyError::DestinationNotAllowed);
     }
-    Ok(())
+    let line = number.line_type();
+    let reaches = match (line, first) {
+        (LineType::Fictional, _) => to.fictional_allowed(&config.verify.base_url),
+        (_, Delivery::Sms) => to.sms_line_types.contains(&line),
+        (_, Delivery::Voice) => to.voice_line_types.contains(&line),
+    };
+    match reaches {
+        true => Ok(()),
+        false => Err(ProxyError::LineTypeNotAllowed {
+            line: line.as_str(),
+            channel: first.as_str(),
+        }),
+    }
+}
+
+/// What a start sends first: what decides the line types it may reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// SMS or WhatsApp: text to a mobile.
+    Sms,
+    Voice,
+}
+
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Voice => "voice",
+        }
+    }
+}
+
+/// The first delivery of this start: v1's workflow (the option, else the deployment's, else
+/// Verify's 1), v2's first step.
+pub fn first_delivery(
+    options: &[(&'static str, String)],
+    channel: Option<Channel>,
+    config: &Config,
+) -> Delivery {
+    let voice = match config.verify.api {
+        VerifyApi::V2 => config.v2.steps(channel).first() == Some(&Channel::Voice),
+        VerifyApi::V1 => options
+            .iter()
+            .find(|(n, _)| *n == "workflow_id")
+            .and_then(|(_, w)| WorkflowId::parse(w).ok())
+            .unwrap_or_default()
+            .voice_first(),
+    };
+    if voice {
+        Delivery::Voice
+    } else {
+        Delivery::Sms
+    }
 }
 
 /// The brand for the SMS text: the configured one, or the caller's when the deployment
@@ -177,23 +230,77 @@ mod tests {
 
     #[test]
     fn destinations() {
-        let open = Config::default();
-        assert!(destination(&n("447700900000"), &open).is_ok());
+        let sms = Delivery::Sms;
+        let open = Config::from_pairs(&[("FICTIONAL_NUMBERS", "allow")]).unwrap();
+        assert!(destination(&n("447700900000"), sms, &open).is_ok());
         let uk_fr = Config::from_pairs(&[
             ("ALLOWED_CALLING_CODES", "44,33"),
             ("DENIED_CALLING_CODES", "3375"),
         ])
         .unwrap();
-        assert!(destination(&n("447700900000"), &uk_fr).is_ok());
-        assert!(destination(&n("33612345678"), &uk_fr).is_ok());
+        assert!(destination(&n("447819912345"), sms, &uk_fr).is_ok());
+        assert!(destination(&n("33612345678"), sms, &uk_fr).is_ok());
         assert!(matches!(
-            destination(&n("14155550100"), &uk_fr),
+            destination(&n("14155550100"), sms, &uk_fr),
             Err(ProxyError::DestinationNotAllowed)
         ));
         let deny = Config::from_pairs(&[("DENIED_CALLING_CODES", "882,7")]).unwrap();
-        assert!(destination(&n("88212345678"), &deny).is_err());
-        assert!(destination(&n("79161234567"), &deny).is_err());
-        assert!(destination(&n("447700900000"), &deny).is_ok());
+        assert!(destination(&n("88216123456"), sms, &deny).is_err());
+        assert!(destination(&n("79161234567"), sms, &deny).is_err());
+        assert!(destination(&n("447819912345"), sms, &deny).is_ok());
+    }
+
+    #[test]
+    fn line_types_by_first_delivery() {
+        let config = Config::default();
+        let to = |raw: &str, first| destination(&n(raw), first, &config);
+        let refused =
+            |r: Result<(), ProxyError>| matches!(r, Err(ProxyError::LineTypeNotAllowed { .. }));
+        assert!(to("+447819912345", Delivery::Sms).is_ok());
+        assert!(
+            to("+14155550100", Delivery::Sms).is_ok(),
+            "fixed line or mobile"
+        );
+        assert!(refused(to("+442079460000", Delivery::Sms)), "a landline");
+        assert!(
+            to("+442079460000", Delivery::Voice).is_ok(),
+            "a landline takes a call"
+        );
+        for premium in [
+            "+449098790000",
+            "+33899123456",
+            "+448001234567",
+            "+15005550006",
+        ] {
+            assert!(refused(to(premium, Delivery::Sms)), "{premium}");
+            assert!(refused(to(premium, Delivery::Voice)), "{premium}");
+        }
+        assert!(
+            refused(to("+447700900123", Delivery::Sms)),
+            "fictional, upstream Vonage"
+        );
+        let sim = Config::from_pairs(&[("VERIFY_BASE_URL", "http://127.0.0.1:8081")]).unwrap();
+        assert!(destination(&n("+447700900123"), Delivery::Sms, &sim).is_ok());
+        let voip = Config::from_pairs(&[("SMS_LINE_TYPES", "mobile,voip")]).unwrap();
+        assert!(destination(&n("+88216123456"), Delivery::Sms, &voip).is_ok());
+    }
+
+    #[test]
+    fn the_first_delivery_follows_the_workflow() {
+        let v1 = Config::default();
+        let wf = |w: &str| vec![("workflow_id", w.to_string())];
+        assert_eq!(first_delivery(&[], None, &v1), Delivery::Sms);
+        assert_eq!(first_delivery(&wf("3"), None, &v1), Delivery::Voice);
+        assert_eq!(first_delivery(&wf("7"), None, &v1), Delivery::Voice);
+        assert_eq!(first_delivery(&wf("6"), None, &v1), Delivery::Sms);
+        let v2 = Config::from_pairs(&[
+            ("VERIFY_API", "v2"),
+            ("VERIFY_CHANNELS", "voice,sms"),
+            ("ALLOWED_CHANNELS", "sms,voice"),
+        ])
+        .unwrap();
+        assert_eq!(first_delivery(&[], None, &v2), Delivery::Voice);
+        assert_eq!(first_delivery(&[], Some(Channel::Sms), &v2), Delivery::Sms);
     }
 
     #[test]

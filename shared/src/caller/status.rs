@@ -226,7 +226,7 @@ pub fn for_error(e: &ProxyError) -> (u16, &'static str) {
         ProxyError::Missing(_) => (400, "2"),
         ProxyError::Invalid { .. } | ProxyError::NotAllowed(_) => (400, "3"),
         ProxyError::TooManyIds => (400, "18"),
-        ProxyError::DestinationNotAllowed => (403, "15"),
+        ProxyError::DestinationNotAllowed | ProxyError::LineTypeNotAllowed { .. } => (403, "15"),
         ProxyError::Limited { .. } => (429, "1"),
         ProxyError::AlreadySent { .. } => (409, "10"),
         ProxyError::UnknownRequest => (404, "6"),

@@ -1,5 +1,5 @@
-//! What callers may send and how their requests are read: options, brand, destinations,
-//! bodies and browsers.
+//! What callers may send and how their requests are read: options, brand, bodies and
+//! browsers (where codes may go is `destinations.rs`).
 
 use super::env::{ConfigError, Env};
 
@@ -31,11 +31,6 @@ pub struct CallerConfig {
     /// `JSON_ONLY=true`: only `application/json` bodies. Form bodies (and bodies without a
     /// content type) are what a foreign page can post without a CORS preflight.
     pub json_only: bool,
-    /// Calling codes a number must start with (empty: any). E.164 calling codes are a prefix
-    /// code, so a prefix match is exact without a numbering-plan table.
-    pub allowed_calling_codes: Vec<String>,
-    /// Calling codes (or longer prefixes, up to 6 digits) always refused: SMS-pumping hot spots.
-    pub denied_calling_codes: Vec<String>,
 }
 
 impl Default for CallerConfig {
@@ -47,8 +42,6 @@ impl Default for CallerConfig {
             max_body_bytes: 8 * 1024,
             cors_origin: None,
             json_only: false,
-            allowed_calling_codes: Vec::new(),
-            denied_calling_codes: Vec::new(),
         }
     }
 }
@@ -80,32 +73,11 @@ impl CallerConfig {
                 .plain("CORS_ALLOW_ORIGIN")
                 .map(|o| o.trim_end_matches('/').to_string()),
             json_only: env.flag("JSON_ONLY")?,
-            allowed_calling_codes: calling_codes(env, "ALLOWED_CALLING_CODES")?,
-            denied_calling_codes: calling_codes(env, "DENIED_CALLING_CODES")?,
         })
     }
 
     pub fn option_allowed(&self, name: &str) -> bool {
         self.allowed_options.iter().any(|o| o == name)
-    }
-}
-
-fn calling_codes(env: &Env, name: &'static str) -> Result<Vec<String>, ConfigError> {
-    let codes: Vec<String> = env
-        .list(name)
-        .into_iter()
-        .map(|c| c.trim_start_matches('+').to_string())
-        .filter(|c| !c.is_empty())
-        .collect();
-    match codes
-        .iter()
-        .find(|c| c.len() > 6 || !c.bytes().all(|b| b.is_ascii_digit()))
-    {
-        Some(bad) => Err(ConfigError::new(
-            name,
-            format!("{bad:?} is not a calling code or prefix (1 to 6 digits)"),
-        )),
-        None => Ok(codes),
     }
 }
 
@@ -123,8 +95,6 @@ mod tests {
         assert!(c.allowed_options.is_empty() && !c.allow_brand_override && c.cors_origin.is_none());
         for (name, value) in [
             ("ALLOWED_OPTIONS", "code_length,pin_code"),
-            ("ALLOWED_CALLING_CODES", "44,UK"),
-            ("DENIED_CALLING_CODES", "1234567"),
             ("UNEXPECTED_OPTIONS", "shrug"),
             ("ALLOW_BRAND_OVERRIDE", "maybe"),
             ("JSON_ONLY", "sometimes"),
@@ -139,19 +109,15 @@ mod tests {
     }
 
     #[test]
-    fn reads_options_and_codes() {
+    fn reads_options() {
         let c = from(&[
             ("ALLOWED_OPTIONS", "code_length, lg"),
             ("ALLOW_BRAND_OVERRIDE", "true"),
-            ("ALLOWED_CALLING_CODES", "+44, 33"),
-            ("DENIED_CALLING_CODES", "882"),
             ("CORS_ALLOW_ORIGIN", "https://app.example/"),
         ])
         .unwrap();
         assert!(c.option_allowed("lg") && c.option_allowed("code_length"));
         assert!(!c.option_allowed("workflow_id") && c.allow_brand_override);
-        assert_eq!(c.allowed_calling_codes, vec!["44", "33"]);
-        assert_eq!(c.denied_calling_codes, vec!["882"]);
         assert_eq!(c.cors_origin.as_deref(), Some("https://app.example"));
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod caller;
+pub mod destinations;
 pub mod env;
 pub mod guard;
 pub mod observe;
@@ -16,6 +17,7 @@ pub mod verify;
 
 pub use auth::{AppCheckConfig, AuthConfig, AuthMode, FIREBASE_APP_CHECK_JWKS};
 pub use caller::{CallerConfig, OPTIONS, V1_ONLY_OPTIONS};
+pub use destinations::DestinationConfig;
 pub use env::{ConfigError, Env};
 pub use guard::{GuardConfig, GuardStore};
 pub use observe::ObserveConfig;
@@ -33,6 +35,7 @@ pub struct Config {
     /// v2's workflow; unused with v1.
     pub v2: Workflow,
     pub caller: CallerConfig,
+    pub destinations: DestinationConfig,
     pub auth: AuthConfig,
     pub token: TokenConfig,
     pub guard: GuardConfig,
@@ -48,6 +51,7 @@ impl Config {
             v2: v2::from_env(env, verify.api)?,
             verify,
             caller: CallerConfig::from_env(env)?,
+            destinations: DestinationConfig::from_env(env)?,
             auth: AuthConfig::from_env(env)?,
             token: TokenConfig::from_env(env)?,
             guard: GuardConfig::from_env(env)?,

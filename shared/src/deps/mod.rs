@@ -105,8 +105,10 @@ impl Deps {
     /// DynamoDB), while the instance initialises: at Lambda's CPU share a handshake is most of
     /// a cold start's first answer (`scripts/bench`, section 6). Failures are only logged.
     /// Bounded well inside Lambda's 10 s init: an unreachable upstream costs at most 3 s.
+    /// The numbering metadata loads while the handshakes are in flight (polled after them).
     pub async fn warm_up(&self) {
-        let both = async { tokio::join!(self.client.warm_up(), self.guard.warm_up()) };
+        let numbers = async { crate::verify::number::warm_up() };
+        let both = async { tokio::join!(self.client.warm_up(), self.guard.warm_up(), numbers) };
         if tokio::time::timeout(WARM_UP_LIMIT, both).await.is_err() {
             tracing::warn!(
                 limit_s = WARM_UP_LIMIT.as_secs(),

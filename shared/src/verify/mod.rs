@@ -5,6 +5,7 @@
 pub mod call;
 pub mod client;
 pub mod http;
+pub mod number;
 pub mod secrets;
 pub mod test_numbers;
 pub mod types;
@@ -14,6 +15,7 @@ pub mod values;
 
 pub use call::Call;
 pub use client::VerifyClient;
+pub use number::{LineType, Number};
 pub use secrets::{Credentials, Secrets};
 pub use test_numbers::TestNumbers;
-pub use values::{Command, Number, Pin, RequestId};
+pub use values::{Command, Pin, RequestId};

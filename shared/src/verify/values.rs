@@ -6,56 +6,7 @@ use std::fmt;
 use subtle::ConstantTimeEq;
 
 use crate::error::ProxyError;
-use crate::log::mask_number;
-
-/// An E.164 number as digits without `+` (what Verify wants).
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Number(String);
-
-impl Number {
-    /// Spaces, dashes, dots and parentheses are tolerated; a leading `+` or `00` is the
-    /// international prefix.
-    pub fn parse(raw: &str) -> Result<Self, ProxyError> {
-        // `+44 (0)7700 900123`: the national trunk 0 written in brackets after the calling code
-        // is not part of the E.164 number (kept, it would slip past prefix rules like `447`).
-        let raw = raw.replace("(0)", "");
-        let compact: String = raw
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
-            .collect();
-        let digits = compact
-            .strip_prefix('+')
-            .or_else(|| compact.strip_prefix("00"))
-            .unwrap_or(&compact);
-        let ok = (7..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0');
-        if ok {
-            Ok(Self(digits.to_string()))
-        } else {
-            Err(ProxyError::invalid(
-                "number",
-                "expected an E.164 number such as +447700900000",
-            ))
-        }
-    }
-
-    /// The digits, for the upstream call and prefix rules.
-    pub fn digits(&self) -> &str {
-        &self.0
-    }
-
-    /// `+44*******123`, for logs and callers.
-    pub fn masked(&self) -> String {
-        mask_number(&self.0)
-    }
-}
-
-impl fmt::Debug for Number {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Number({})", self.masked())
-    }
-}
+pub use crate::verify::number::Number;
 
 /// A code the user typed or a test number's fixed code: 4 to 6 digits with v1 (Verify sends 4
 /// or 6), up to 10 with v2. No `Display`, and a redacted `Debug`: the only ways out are the
@@ -277,6 +228,11 @@ impl WorkflowId {
     /// Verify's default waits after each event of this workflow, in seconds (one per
     /// delivery; `docs/verify-v1.md` section 4): their count is what an unanswered start
     /// delivers, their sum how long it lives.
+    /// Workflows 3 and 7 call first (text-to-speech); the others send an SMS first.
+    pub fn voice_first(self) -> bool {
+        matches!(self.0, 3 | 7)
+    }
+
     pub fn waits(self) -> &'static [i64] {
         match self.0 {
             1 | 2 => &[125, 180, 300],
@@ -377,41 +333,6 @@ fn small_number(raw: &str) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers() {
-        assert_eq!(
-            Number::parse("+44 7700 900000").unwrap().digits(),
-            "447700900000"
-        );
-        assert_eq!(
-            Number::parse("0044-7700-900000").unwrap().digits(),
-            "447700900000"
-        );
-        assert_eq!(
-            Number::parse("14155550100").unwrap().digits(),
-            "14155550100"
-        );
-        // The bracketed trunk 0 is dropped, so a premium `+44 (0)9...` still reads as `449...`
-        // and meets a deny prefix `449`.
-        assert_eq!(
-            Number::parse("+44 (0)909 8790000").unwrap().digits(),
-            "449098790000"
-        );
-        for bad in [
-            "",
-            "+",
-            "123",
-            "07700900000",
-            "+44770090000012345",
-            "44770o900000",
-            "+44 7700 900000; DROP",
-        ] {
-            assert!(Number::parse(bad).is_err(), "{bad}");
-        }
-        let n = Number::parse("+447700900123").unwrap();
-        assert_eq!(format!("{n:?}"), "Number(+44*******123)");
-    }
 
     #[test]
     fn pins_are_digits_and_never_printed() {

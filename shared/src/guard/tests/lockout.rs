@@ -63,7 +63,7 @@ async fn an_address_whose_starts_convert_gets_more() {
         }
     }
     // 12 unverified against an allowance of 2 x 28 verified: still admitted.
-    assert!(start(&g, "+447700999999", nat).await.is_ok());
+    assert!(start(&g, "+447800999999", nat).await.is_ok());
 }
 
 #[tokio::test]
@@ -74,11 +74,11 @@ async fn one_ipv6_site_counts_once_across_its_64s() {
         assert!(start(&g, &format!("+4477009{i:05}"), from).await.is_ok());
     }
     assert_eq!(
-        rule_of(start(&g, "+447700988888", ip("2001:db8:77:ff::1")).await),
+        rule_of(start(&g, "+447800988888", ip("2001:db8:77:ff::1")).await),
         "net_unverified_per_day"
     );
     assert!(
-        start(&g, "+447700988888", ip("2001:db8:78::1"))
+        start(&g, "+447800988888", ip("2001:db8:78::1"))
             .await
             .is_ok()
     );
@@ -231,10 +231,10 @@ async fn a_start_that_converts_gives_its_budget_back() {
         let id = begin(&g, &format!("+4477009{i:05}"), from).await.unwrap();
         check(&g, &id, from, "0").await.unwrap();
     }
-    assert!(begin(&g, "+447700988881", None).await.is_ok());
-    assert!(begin(&g, "+447700988882", None).await.is_ok());
+    assert!(begin(&g, "+447800988881", None).await.is_ok());
+    assert!(begin(&g, "+447800988882", None).await.is_ok());
     assert_eq!(
-        rule_of(begin(&g, "+447700988883", None).await),
+        rule_of(begin(&g, "+447800988883", None).await),
         "global_starts_per_day",
         "what did not convert fills it"
     );
