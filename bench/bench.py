@@ -104,7 +104,7 @@ def tls_cold_starts(rel, sim_port, moto_port, runs=5):
     env = {"VERIFY_BASE_URL": f"https://127.0.0.1:{sim_tls.port}", "TLS_EXTRA_ROOTS_FILE": str(ca.ca_file),
            "SSL_CERT_FILE": str(ca.ca_file), "VERIFY_API_KEY_PARAM": "/bench/key", "VERIFY_API_SECRET_PARAM": "/bench/secret",
            "GUARD_TABLE": "bench-guard", "GUARD_HMAC_KEY": "bench-guard-hmac-key", "CALLER_AUTH": "none",
-           "GUARD_LIMITS": GUARD_RAISED, "GUARD_MODES": "country_autoblock=off",
+           "GUARD_LIMITS": GUARD_RAISED, "GUARD_MODES": "country_autoblock=off,prefix_autoblock=off",
            "AWS_ENDPOINT_URL_DYNAMODB": f"https://127.0.0.1:{moto_tls.port}",
            "AWS_ENDPOINT_URL_SSM": f"https://127.0.0.1:{moto_tls.port}", "AWS_REGION": "eu-west-1",
            "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_LAMBDA_FUNCTION_NAME": "request",
@@ -207,7 +207,7 @@ def main():
     proxy = start([str(rel / "verify-proxy-local")], name="local", env={
         "LISTEN": f"127.0.0.1:{proxy_port}", "VERIFY_API_KEY": KEY, "VERIFY_API_SECRET": SECRET,
         "VERIFY_BASE_URL": f"http://127.0.0.1:{sim_port}", "RUST_LOG": "warn",
-        "GUARD_LIMITS": GUARD_RAISED, "GUARD_MODES": "country_autoblock=off"})
+        "GUARD_LIMITS": GUARD_RAISED, "GUARD_MODES": "country_autoblock=off,prefix_autoblock=off"})
     wait_port(proxy_port)
     sim, prx = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{proxy_port}"
     unknown = "0123456789abcdef0123456789abcdef"

@@ -80,6 +80,16 @@ def test_sequential_number_pumping_from_rotating_addresses(server):
     assert sms_count(port) == 20
 
 
+def test_spraying_one_operator_block_loses_that_block_only(server):
+    port, _ = server
+    # A new range every start (no range limit is reached), one operator block (+44 7819),
+    # rotating addresses: the block closes after 30 unconverted starts; the country stays open.
+    statuses = [start(port, f"+44 7819 {i:02d}{i:04d}", source=f"127.0.3.{2 + i}")[0] for i in range(40)]
+    assert statuses.count(200) == 30, statuses
+    assert statuses.count(429) == 10
+    assert start(port, "+44 7800 123456", source="127.0.3.100")[0] == 200
+
+
 def test_one_number_bombing_from_rotating_addresses_and_notations(server):
     port, _ = server
     notations = ["+447700900123", "0044 (0)7700 900123", "+44 0 7700 900123", "+4407700900123", "(+44) 7700900123"]

@@ -18,7 +18,8 @@ def test_concurrent_clients_lose_nothing(built, tmp_path, capsys):
     # per-range limits are raised (the guard stays in the path, counting); the limits
     # themselves are what tests/test_attack_local.py is about. Vonage's own 30 calls/s and
     # 1 search/s (the simulator's default) are off: this measures the proxy.
-    limits = "ip_per_10min=10000,ip_per_day=10000,ip_unverified_per_day=10000,range_unverified_per_day=10000"
+    limits = ("ip_per_10min=10000,ip_per_day=10000,ip_unverified_per_day=10000,range_unverified_per_day=10000,"
+              "prefix_autoblock=10000")
     server = Proc([str(built / "verify-proxy-local")],
                   env={"LISTEN": f"127.0.0.1:{port}", "GUARD_LIMITS": limits, "SIM_LIMITS": "off"},
                   name="local-load", tmp_path=tmp_path)

@@ -24,7 +24,8 @@ fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
 }
 
 async fn measure(name: &str, store: AnyStore, n: usize) {
-    let policy = Policy::parse(BIG, "country_autoblock=off", "").expect("policy");
+    let policy =
+        Policy::parse(BIG, "country_autoblock=off,prefix_autoblock=off", "").expect("policy");
     let guard = Guard::new(
         policy,
         store,

@@ -187,23 +187,27 @@ pub fn budget(policy: &Policy, class: Class, s: &Subject) -> Vec<Charge> {
 }
 
 /// What a never-verified start adds to its segments' and sources' statistics (given back
-/// when it converts): the range, the calling code, the address and its IPv6 /48.
+/// when it converts): the range, the network prefix, the calling code, the address and its
+/// IPv6 /48.
 pub fn statistics(s: &Subject) -> Vec<Charge> {
     let net = s.net.as_deref().unwrap_or_default();
-    unverified_bases(&s.range, &s.calling_code, &s.ip, net)
+    unverified_bases([&s.range, &s.prefix, &s.calling_code, &s.ip, net])
         .iter()
         .map(|base| Charge::statistic(base, s.now))
         .collect()
 }
 
 /// The daily counters a never-verified start adds one to, as bases: its range, its calling
-/// code, and (when known) its source and IPv6 /48. The start's charge and its refund both
-/// read this list.
-fn unverified_bases(range: &str, calling_code: &str, ip: &str, net: &str) -> Vec<String> {
+/// code, and (when known) its network prefix, source and IPv6 /48. The start's charge and its
+/// refund both read this list.
+fn unverified_bases([range, prefix, calling_code, ip, net]: [&str; 5]) -> Vec<String> {
     let mut out = vec![
         key::range_unverified(range),
         key::country_unverified(calling_code),
     ];
+    if !prefix.is_empty() {
+        out.push(key::prefix_unverified(prefix));
+    }
     if !ip.is_empty() {
         out.push(key::ip_unverified(ip));
     }
@@ -231,6 +235,15 @@ pub fn refunds(r: &Record, now: i64, converted: bool) -> Vec<(String, i64, i64)>
             1,
             day_end,
         ));
+        out.push((
+            key::windowed(&key::range_verified(&r.range), day),
+            1,
+            day_end,
+        ));
+        if !r.prefix.is_empty() {
+            let verified = key::windowed(&key::prefix_verified(&r.prefix), day);
+            out.push((verified, 1, day_end));
+        }
         if !r.ip.is_empty() {
             out.push((key::windowed(&key::ip_verified(&r.ip), day), 1, day_end));
         }
@@ -241,7 +254,7 @@ pub fn refunds(r: &Record, now: i64, converted: bool) -> Vec<(String, i64, i64)>
             (day_key, -r.spend, day_end),
             (month_key, -r.spend, month_end),
         ]);
-        let bases = unverified_bases(&r.range, &r.calling_code, &r.ip, &r.net);
+        let bases = unverified_bases([&r.range, &r.prefix, &r.calling_code, &r.ip, &r.net]);
         out.extend(
             bases
                 .iter()

@@ -226,6 +226,7 @@ async fn locks_and_records<S: Store>(s: &S) {
         number: "n".into(),
         sealed: "s".into(),
         range: "r".into(),
+        prefix: "q".into(),
         calling_code: "44".into(),
         ip: "i".into(),
         net: "x".into(),

@@ -102,6 +102,14 @@ impl Hasher {
         self.digest("range", &d[..d.len().saturating_sub(4)])
     }
 
+    /// The network prefix (`Number::network_prefix`): wider than a range, narrower than a
+    /// country. Empty when the number has none.
+    pub fn prefix(&self, n: &Number) -> String {
+        n.network_prefix()
+            .map(|p| self.digest("prefix", p))
+            .unwrap_or_default()
+    }
+
     pub fn ip(&self, ip: Option<IpAddr>) -> String {
         self.digest("ip", &ip_group(ip))
     }

@@ -77,6 +77,8 @@ pub struct Seen {
 pub struct Subject {
     pub number: String,
     pub range: String,
+    /// The network prefix's digest (empty: none known, and no prefix rule).
+    pub prefix: String,
     pub calling_code: String,
     /// The source's digest (`Guard::source_of`): empty for a backend that named no end user,
     /// and then the per-address rules are off.
@@ -201,6 +203,7 @@ impl Guard {
         Subject {
             number: record.number.clone(),
             range: record.range.clone(),
+            prefix: record.prefix.clone(),
             calling_code: record.calling_code.clone(),
             ip: self.source_of(from),
             net: self.hasher.net(from.ip()),
@@ -217,6 +220,7 @@ impl Guard {
         Subject {
             number: self.hasher.number(number),
             range: self.hasher.range(number),
+            prefix: self.hasher.prefix(number),
             calling_code: keys::calling_code(number).to_string(),
             ip: self.hasher.ip(ip),
             net: self.hasher.net(ip),

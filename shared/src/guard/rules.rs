@@ -39,8 +39,9 @@ pub enum Rule {
     /// start or check on that number: this many seconds, doubling per failure up to an hour,
     /// reset by a right code. Other addresses, the owner's included, are not held back.
     WrongCodeBackoff,
-    /// Unverified starts to one number range (the number without its last 4 digits) per day;
-    /// past it the range is blocked for 12 h for numbers never verified.
+    /// Unverified starts to one number range (the number without its last 4 digits) per day,
+    /// or twice the range's verified starts that day; past it the range is blocked for 12 h
+    /// for numbers never verified.
     RangeUnverifiedPerDay,
     /// The budget for never-verified numbers (what pumping spends): starts per day and
     /// estimated spend in EUR per day and month. A start that converts gives its share back.
@@ -56,8 +57,13 @@ pub enum Rule {
     TriggerGap,
     /// Block a calling code for 12 h (doubling up to 7 days) when its unverified starts in a
     /// day exceed max(limit, 2 x its verified starts), i.e. under a third converts;
-    /// monitor-only in a deployment's first 14 days, while there is no baseline.
+    /// monitor-only in a deployment's first 14 days, while there is no baseline. Only when
+    /// the start's own network prefix is not over: the spread is country-wide.
     CountryAutoBlock,
+    /// The same for a network prefix (the calling code and at least 3 national digits: the
+    /// operator block, `44 7819`), when the start's range does not explain it: the segment
+    /// between a range and a country, blocked first.
+    PrefixAutoBlock,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +74,7 @@ pub enum Mode {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 22] = [
+    pub const ALL: [Rule; 23] = [
         Rule::NumberCooldown,
         Rule::NumberPerHour,
         Rule::NumberPerDay,
@@ -91,6 +97,7 @@ impl Rule {
         Rule::ReturningSpendPerMonth,
         Rule::TriggerGap,
         Rule::CountryAutoBlock,
+        Rule::PrefixAutoBlock,
     ];
 
     pub fn name(self) -> &'static str {
@@ -117,6 +124,7 @@ impl Rule {
             Rule::ReturningSpendPerMonth => "returning_spend_per_month",
             Rule::TriggerGap => "trigger_gap",
             Rule::CountryAutoBlock => "country_autoblock",
+            Rule::PrefixAutoBlock => "prefix_autoblock",
         }
     }
 
@@ -155,7 +163,8 @@ impl Rule {
             Rule::ReturningSpendPerDay => 50.0,
             Rule::ReturningSpendPerMonth => 500.0,
             Rule::TriggerGap => 60.0,
-            Rule::CountryAutoBlock => 20.0,
+            Rule::CountryAutoBlock => 100.0,
+            Rule::PrefixAutoBlock => 30.0,
         }
     }
 }

@@ -436,6 +436,7 @@ impl Guard {
             number: s.number.clone(),
             sealed: sealed.unwrap_or_default(),
             range: s.range.clone(),
+            prefix: s.prefix.clone(),
             calling_code: s.calling_code.clone(),
             ip: s.ip.clone(),
             net: s.net.clone().unwrap_or_default(),

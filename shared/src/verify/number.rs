@@ -99,7 +99,8 @@ pub struct Number {
     digits: String,
     line: LineType,
     /// Digits of the calling code and the national destination code (the operator or area
-    /// prefix): the segment between a number's range and its country.
+    /// prefix), at least 3 national digits: the segment between a number's range and its
+    /// country.
     prefix_len: u8,
 }
 
@@ -149,9 +150,11 @@ impl Number {
             return Err(invalid("not a possible number in its country"));
         };
         let digits = e164_digits(&parsed);
-        let prefix_len = code.to_string().len() + ndc_len(&parsed, line);
+        let prefix_len = code.to_string().len() + ndc_len(&parsed, line).max(3);
+        // Always wider than the range (the number without its last four digits).
+        let prefix_len = prefix_len.min(digits.len().saturating_sub(5));
         Ok(Self {
-            prefix_len: prefix_len.min(digits.len()) as u8,
+            prefix_len: prefix_len as u8,
             digits,
             line,
         })
@@ -179,7 +182,8 @@ impl Number {
         self.line
     }
 
-    /// Calling code and national destination code (`44` `7700`), when the metadata gives one.
+    /// Calling code and national destination code (`44` `7819`; France's one-digit `6` is
+    /// read as `612`); none for a number stored without its metadata.
     pub fn network_prefix(&self) -> Option<&str> {
         (self.prefix_len > 0).then(|| &self.digits[..usize::from(self.prefix_len)])
     }
@@ -338,7 +342,13 @@ mod tests {
         };
         assert_eq!(prefix("+447819912345").as_deref(), Some("447819"));
         assert_eq!(prefix("+447700900123").as_deref(), Some("447700"));
-        assert_eq!(prefix("+33612345678").as_deref(), Some("336"));
+        assert_eq!(prefix("+33612345678").as_deref(), Some("33612"));
+        assert_eq!(prefix("+14155550100").as_deref(), Some("1415"));
+        assert_eq!(prefix("+4915123456789").as_deref(), Some("491512"));
+        assert_eq!(
+            Number::stored("447819912345").unwrap().network_prefix(),
+            None
+        );
     }
 
     #[test]

@@ -346,6 +346,7 @@ impl Store for DynamoStore {
             .item("rn", s(&r.number))
             .item("rs", s(&r.sealed))
             .item("rr", s(&r.range))
+            .item("rq", s(&r.prefix))
             .item("rc", s(&r.calling_code))
             .item("ri", s(&r.ip))
             .item("rx", s(&r.net))
@@ -367,6 +368,7 @@ impl Store for DynamoStore {
             number: text(&i, "rn"),
             sealed: text(&i, "rs"),
             range: text(&i, "rr"),
+            prefix: text(&i, "rq"),
             calling_code: text(&i, "rc"),
             ip: text(&i, "ri"),
             net: text(&i, "rx"),

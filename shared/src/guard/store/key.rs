@@ -47,6 +47,9 @@ pub const DEPLOYED: &str = "g:deployed";
 pub fn range_unverified(range: &str) -> String {
     format!("r:{range}:unv")
 }
+pub fn range_verified(range: &str) -> String {
+    format!("r:{range}:ver")
+}
 
 /// A calling code's unverified and verified starts (bases; windowed by day).
 pub fn country_unverified(calling_code: &str) -> String {
@@ -54,6 +57,14 @@ pub fn country_unverified(calling_code: &str) -> String {
 }
 pub fn country_verified(calling_code: &str) -> String {
     format!("c:{calling_code}:ver")
+}
+
+/// The same for a network prefix (its digest).
+pub fn prefix_unverified(prefix: &str) -> String {
+    format!("q:{prefix}:unv")
+}
+pub fn prefix_verified(prefix: &str) -> String {
+    format!("q:{prefix}:ver")
 }
 
 /// The calling codes an address started to on day `day` (a set).
@@ -148,6 +159,9 @@ pub fn range_lock(range: &str) -> String {
 }
 pub fn country_lock(calling_code: &str) -> String {
     format!("lock:c:{calling_code}")
+}
+pub fn prefix_lock(prefix: &str) -> String {
+    format!("lock:q:{prefix}")
 }
 
 /// Gates: a number's resend cooldown, a verification's trigger gap.

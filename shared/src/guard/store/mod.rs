@@ -43,6 +43,8 @@ pub struct Record {
     /// The number, AES-GCM sealed under the guard key and bound to the request id.
     pub sealed: String,
     pub range: String,
+    /// The network prefix's digest (empty for records written before it was kept).
+    pub prefix: String,
     pub calling_code: String,
     pub ip: String,
     /// The IPv6 /48's digest (empty for IPv4).
