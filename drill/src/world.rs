@@ -220,7 +220,8 @@ impl World {
         let s = self
             .guard
             .subject_from(&n, &source)
-            .with_workflow(3, LIFETIME);
+            .with_workflow(3, LIFETIME)
+            .with_calls(2);
         let admitted = match self.guard.admit_start(&s).await {
             Ok(a) => a,
             Err(e) => return wait_of(&e),
@@ -263,7 +264,9 @@ impl World {
         if let Some(v) = self.model_number(id) {
             *self.guesses.entry(v).or_default() += usize::from(!right);
         }
-        self.guard.checked_code(id, &record, &source, status).await;
+        self.guard
+            .checked_code(id, &record, &source, status, None)
+            .await;
         Ok(status)
     }
 

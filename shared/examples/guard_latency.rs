@@ -49,7 +49,7 @@ async fn measure(name: &str, store: AnyStore, n: usize) {
             .admit_check(&record, &id, "ip")
             .await
             .expect("admitted");
-        guard.checked_code(&id, &record, "ip", "16").await;
+        guard.checked_code(&id, &record, "ip", "16", None).await;
         checks.push(t.elapsed().as_secs_f64() * 1e3);
     }
     let (s50, s99) = percentiles(starts);

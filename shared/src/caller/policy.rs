@@ -158,9 +158,12 @@ pub fn shape(
             .map(|(_, v)| v.as_str())
     };
     if config.verify.api == VerifyApi::V2 {
-        let steps = config.v2.steps(channel).len().max(1);
+        let steps = config.v2.steps(channel);
+        let calls = steps.iter().filter(|c| **c == Channel::Voice).count();
+        let steps = steps.len().max(1);
         return Shape {
             deliveries: steps as u8,
+            calls: calls as u8,
             lifetime_ms: i64::from(config.v2.channel_timeout) * 1000 * steps as i64,
         };
     }
@@ -174,6 +177,7 @@ pub fn shape(
     };
     Shape {
         deliveries: waits.len() as u8,
+        calls: workflow.calls(),
         lifetime_ms: lifetime_s * 1000,
     }
 }
@@ -283,6 +287,28 @@ mod tests {
         assert!(destination(&n("+447700900123"), Delivery::Sms, &sim).is_ok());
         let voip = Config::from_pairs(&[("SMS_LINE_TYPES", "mobile,voip")]).unwrap();
         assert!(destination(&n("+88216123456"), Delivery::Sms, &voip).is_ok());
+    }
+
+    #[test]
+    fn a_workflows_shape_counts_its_calls() {
+        let v1 = Config::default();
+        let wf = |w: &str| vec![("workflow_id", w.to_string())];
+        let of = |o: &[(&'static str, String)]| {
+            let s = shape(o, None, &v1);
+            (s.deliveries, s.calls, s.lifetime_ms / 1000)
+        };
+        assert_eq!(of(&[]), (3, 2, 605), "workflow 1: SMS, call, call");
+        assert_eq!(of(&wf("2")), (3, 1, 605));
+        assert_eq!(of(&wf("6")), (1, 0, 300));
+        assert_eq!(of(&wf("7")), (1, 1, 300));
+        let v2 = Config::from_pairs(&[
+            ("VERIFY_API", "v2"),
+            ("VERIFY_CHANNELS", "sms,voice"),
+            ("VERIFY_CHANNEL_TIMEOUT", "300"),
+        ])
+        .unwrap();
+        let s = shape(&[], None, &v2);
+        assert_eq!((s.deliveries, s.calls, s.lifetime_ms), (2, 1, 600_000));
     }
 
     #[test]

@@ -221,8 +221,14 @@ fn unverified_bases([range, prefix, calling_code, ip, net]: [&str; 5]) -> Vec<St
 /// never-verified start its whole charge (the budget holds what did not convert) and its
 /// statistics, and the conversion is credited to its calling code and address. Every other
 /// end (a right code on a returning number, too many wrong codes, a cancel) gives back the
-/// deliveries its workflow did not get to make. Credited to the start's own windows.
-pub fn refunds(r: &Record, now: i64, converted: bool) -> Vec<(String, i64, i64)> {
+/// deliveries its workflow did not get to make; a right code whose price Verify gave
+/// (`billed`) sets the charge to it instead. Credited to the start's own windows.
+pub fn refunds(
+    r: &Record,
+    now: i64,
+    converted: bool,
+    billed: Option<i64>,
+) -> Vec<(String, i64, i64)> {
     let (day, day_end) = rules::window(r.created_at, DAY);
     let month = rules::month(r.created_at);
     let month_end = r.created_at + 32 * DAY;
@@ -262,12 +268,23 @@ pub fn refunds(r: &Record, now: i64, converted: bool) -> Vec<(String, i64, i64)>
         );
         return out;
     }
-    let unused = unused_spend(r, now);
-    if unused > 0 {
-        out.push((day_key, -unused, day_end));
-        out.push((month_key, -unused, month_end));
+    let correction = match billed.filter(|_| converted) {
+        Some(billed) => billed - r.spend,
+        None => -unused_spend(r, now),
+    };
+    if correction != 0 {
+        out.push((day_key, correction, day_end));
+        out.push((month_key, correction, month_end));
     }
     out
+}
+
+/// Verify's `price` for a verification, in 1/10000 EUR: only an amount in EUR (the budgets'
+/// currency) between 0 and 10 is believed.
+pub fn billed(price: Option<&str>, currency: Option<&str>) -> Option<i64> {
+    let eur: f64 = price?.trim().parse().ok()?;
+    let believable = currency == Some("EUR") && eur.is_finite() && (0.0..=10.0).contains(&eur);
+    believable.then(|| rules::eur_units(eur))
 }
 
 /// The part of a start's charge for deliveries its workflow had not made when it ended:

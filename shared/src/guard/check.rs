@@ -57,7 +57,16 @@ impl Guard {
 
     /// After a check: a wrong code counts for the verification and the source; the one that
     /// ends the verification (Verify's 17, or the proxy's cap) starts the source's backoff.
-    pub async fn checked_code(&self, request_id: &str, record: &Record, ip: &str, status: &str) {
+    /// `billed` is what Verify said a right code's verification cost (its `price`, in 1/10000
+    /// EUR): the start's estimate is corrected to it.
+    pub async fn checked_code(
+        &self,
+        request_id: &str,
+        record: &Record,
+        ip: &str,
+        status: &str,
+        billed: Option<i64>,
+    ) {
         let now = self.now();
         let result = async {
             match status {
@@ -72,7 +81,10 @@ impl Guard {
                     self.wrong_code(request_id, record, ip, now).await?;
                     self.failed(request_id, record, ip, now).await
                 }
-                "0" => self.verified(request_id, record, Some(ip), now).await,
+                "0" => {
+                    self.verified(request_id, record, Some(ip), now, billed)
+                        .await
+                }
                 _ => Ok(()),
             }
         }
@@ -123,7 +135,7 @@ impl Guard {
             self.store.get_lock(&backoff_key, now),
         )?;
         if first {
-            self.end_live(record, now, false).await?;
+            self.end_live(record, now, false, None).await?;
             if Class::from_code(record.class) == Class::Returning {
                 // Someone else than its owner failed on a returning number: others are done
                 // with it for the day (its owner's allowance is apart), so a lockout attempt
@@ -151,13 +163,19 @@ impl Guard {
     /// A verification is over (a right code, a failure, a cancel, an expiry): the number has
     /// no live verification, and what the start was charged for and did not use goes back
     /// (`budgets::refunds`). Called once per verification: by whoever recorded its end.
-    async fn end_live(&self, r: &Record, now: i64, converted: bool) -> Result<(), StoreError> {
+    async fn end_live(
+        &self,
+        r: &Record,
+        now: i64,
+        converted: bool,
+        billed: Option<i64>,
+    ) -> Result<(), StoreError> {
         let over = Lock {
             until: now,
             strikes: 0,
         };
         let live = key::live(&r.number);
-        let refunds = budgets::refunds(r, now, converted);
+        let refunds = budgets::refunds(r, now, converted, billed);
         let gives = try_join_all(
             refunds
                 .iter()
@@ -180,8 +198,8 @@ impl Guard {
             if first && let Some(record) = self.store.get_record(request_id, now).await? {
                 match outcome {
                     // The event does not say from where the code came: no owner is marked.
-                    "SUCCESS" => self.verified(request_id, &record, None, now).await?,
-                    _ => self.end_live(&record, now, false).await?,
+                    "SUCCESS" => self.verified(request_id, &record, None, now, None).await?,
+                    _ => self.end_live(&record, now, false, None).await?,
                 }
             }
             Ok::<bool, StoreError>(first)
@@ -202,6 +220,7 @@ impl Guard {
         r: &Record,
         ip: Option<&str>,
         now: i64,
+        billed: Option<i64>,
     ) -> Result<(), StoreError> {
         if !self.store.mark_verified(request_id, now).await? {
             return Ok(());
@@ -235,7 +254,7 @@ impl Guard {
             }
             Ok::<(), StoreError>(())
         };
-        tokio::try_join!(marks, self.end_live(r, now, true))?;
+        tokio::try_join!(marks, self.end_live(r, now, true, billed))?;
         Ok(())
     }
 }

@@ -47,7 +47,7 @@ async fn the_guard_keeps_its_promises_on_this_store(fresh: &impl Fn() -> AnyStor
     let record = g.known(&id).await.unwrap().unwrap();
     let source = g.source_of(&super::Source::Peer(home));
     g.admit_check(&record, &id, &source).await.unwrap();
-    g.checked_code(&id, &record, &source, "0").await;
+    g.checked_code(&id, &record, &source, "0", None).await;
     clock.advance_ms(61_000);
     let owner = g.admit_start(&g.subject(&number, home)).await.unwrap();
     assert_eq!(owner.class, Class::Owner);

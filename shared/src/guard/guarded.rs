@@ -3,6 +3,7 @@
 
 use std::future::Future;
 
+use super::budgets;
 use super::rules::datetime;
 use super::{Admitted, Guard, Record, Seen, Source, Subject};
 use crate::error::{ProxyError, UpstreamError};
@@ -71,7 +72,8 @@ impl Guarded for StartRequest {
     ) -> Result<(Subject, Admitted), ProxyError> {
         let mut subject = guard
             .subject_from(&self.number, from)
-            .with_workflow(self.shape.deliveries, self.shape.lifetime_ms);
+            .with_workflow(self.shape.deliveries, self.shape.lifetime_ms)
+            .with_calls(self.shape.calls);
         if let Some(key) = &self.idempotency_key {
             let body = format!(
                 "{}|{}|{:?}|{:?}|{:?}",
@@ -175,8 +177,15 @@ impl Guarded for CheckRequest {
         response: &Self::Response,
     ) -> Result<(), ProxyError> {
         if let Some((record, ip)) = ticket {
+            let billed = budgets::billed(response.price.as_deref(), response.currency.as_deref());
             guard
-                .checked_code(self.request_id.as_str(), &record, &ip, response.status())
+                .checked_code(
+                    self.request_id.as_str(),
+                    &record,
+                    &ip,
+                    response.status(),
+                    billed,
+                )
                 .await;
         }
         Ok(())

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod conformance;
 pub mod guarded;
 pub mod keys;
+pub mod prices;
 pub mod rules;
 pub mod segments;
 pub mod source;
@@ -85,10 +86,13 @@ pub struct Subject {
     pub ip: String,
     /// The IPv6 /48's digest; none for IPv4.
     pub net: Option<String>,
-    /// Estimated cost of one delivery, in 1/10000 EUR.
+    /// Estimated cost of one SMS (or WhatsApp) delivery and of one call, in 1/10000 EUR.
     pub price: i64,
-    /// Deliveries the workflow makes if the code is never entered (v1 workflow 1: 3).
+    pub call_price: i64,
+    /// Deliveries the workflow makes if the code is never entered (v1 workflow 1: 3), and
+    /// how many of them are calls (workflow 1: 2).
     pub deliveries: u8,
+    pub calls: u8,
     /// How long the verification can live (Verify refuses another start to the number
     /// meanwhile).
     pub lifetime_ms: i64,
@@ -103,13 +107,21 @@ impl Subject {
     /// With the workflow's deliveries and lifetime (the default is one delivery, 5 minutes).
     pub fn with_workflow(mut self, deliveries: u8, lifetime_ms: i64) -> Self {
         self.deliveries = deliveries.max(1);
+        self.calls = self.calls.min(self.deliveries);
         self.lifetime_ms = lifetime_ms.max(MINUTE);
         self
     }
 
-    /// What the workflow may cost: every delivery it makes.
+    /// How many of the workflow's deliveries are calls.
+    pub fn with_calls(mut self, calls: u8) -> Self {
+        self.calls = calls.min(self.deliveries);
+        self
+    }
+
+    /// What the workflow may cost: every delivery it makes, calls at their price.
     pub fn cost(&self) -> i64 {
-        self.price * i64::from(self.deliveries)
+        let texts = i64::from(self.deliveries - self.calls.min(self.deliveries));
+        self.price * texts + self.call_price * i64::from(self.calls)
     }
 }
 
@@ -208,7 +220,9 @@ impl Guard {
             ip: self.source_of(from),
             net: self.hasher.net(from.ip()),
             price: self.policy.price_units(&record.calling_code),
+            call_price: self.policy.call_price_units(&record.calling_code),
             deliveries: 1,
+            calls: 0,
             lifetime_ms: DEFAULT_LIFETIME,
             now: self.now(),
             plain: None,
@@ -225,7 +239,9 @@ impl Guard {
             ip: self.hasher.ip(ip),
             net: self.hasher.net(ip),
             price: self.policy.price_units(number.digits()),
+            call_price: self.policy.call_price_units(number.digits()),
             deliveries: 1,
+            calls: 0,
             lifetime_ms: DEFAULT_LIFETIME,
             now: self.now(),
             plain: Some(number.clone()),

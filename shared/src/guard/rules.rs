@@ -4,6 +4,9 @@
 
 use std::collections::HashMap;
 
+pub use super::prices::eur_units;
+use super::prices::{Prices, pairs};
+
 pub const SECOND: i64 = 1000;
 pub const MINUTE: i64 = 60 * SECOND;
 pub const HOUR: i64 = 60 * MINUTE;
@@ -170,29 +173,17 @@ impl Rule {
 }
 
 /// Limits, modes and prices, from `GUARD_LIMITS`, `GUARD_MODES` and `GUARD_PRICES`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Policy {
     limits: HashMap<Rule, f64>,
     modes: HashMap<Rule, Mode>,
-    /// EUR per delivery by calling code (longest prefix wins), and for all others.
-    prices: Vec<(String, f64)>,
-    default_price: f64,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self {
-            limits: HashMap::new(),
-            modes: HashMap::new(),
-            prices: Vec::new(),
-            default_price: 0.10,
-        }
-    }
+    prices: Prices,
 }
 
 impl Policy {
     /// `limits`: `name=value,...`; `modes`: `name=off|monitor|enforce,...` (`*` for every
-    /// rule); `prices`: `calling_code:eur,...` (`*` for the rest).
+    /// rule); `prices`: `calling_code:eur,...` (`*` for the rest; `voice.` before either for
+    /// a call's price).
     pub fn parse(limits: &str, modes: &str, prices: &str) -> Result<Self, String> {
         let mut p = Self::default();
         for (name, value) in pairs(limits, '=')? {
@@ -219,21 +210,7 @@ impl Policy {
                 p.modes.insert(by_name(name)?, mode);
             }
         }
-        for (code, value) in pairs(prices, ':')? {
-            let eur: f64 = value
-                .parse()
-                .ok()
-                .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| format!("GUARD_PRICES: {code} needs a price in EUR"))?;
-            if code == "*" {
-                p.default_price = eur;
-            } else if code.len() <= 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-                p.prices.push((code.to_string(), eur));
-            } else {
-                return Err(format!("GUARD_PRICES: {code:?} is not a calling code"));
-            }
-        }
-        p.prices.sort_by_key(|(c, _)| std::cmp::Reverse(c.len()));
+        p.prices = Prices::parse(prices)?;
         Ok(p)
     }
 
@@ -266,37 +243,20 @@ impl Policy {
         self
     }
 
-    /// Estimated cost of one delivery to a number, in 1/10000 EUR (whole units for counters).
+    /// Estimated cost of one SMS (or WhatsApp) delivery to a number, in 1/10000 EUR.
     pub fn price_units(&self, digits: &str) -> i64 {
-        let eur = self
-            .prices
-            .iter()
-            .find(|(c, _)| digits.starts_with(c.as_str()))
-            .map_or(self.default_price, |(_, p)| *p);
-        eur_units(eur)
+        self.prices.text(digits)
+    }
+
+    /// Estimated cost of one voice call to a number, in 1/10000 EUR.
+    pub fn call_price_units(&self, digits: &str) -> i64 {
+        self.prices.call(digits)
     }
 
     /// The trigger gap in milliseconds.
     pub fn trigger_gap_ms(&self) -> i64 {
         (self.limit(Rule::TriggerGap) * SECOND as f64) as i64
     }
-}
-
-/// EUR as whole counter units of 1/10000 EUR (prices and spend caps alike).
-pub fn eur_units(eur: f64) -> i64 {
-    (eur * 10_000.0).round() as i64
-}
-
-fn pairs(spec: &str, sep: char) -> Result<Vec<(&str, &str)>, String> {
-    spec.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|item| {
-            item.split_once(sep)
-                .map(|(k, v)| (k.trim(), v.trim()))
-                .ok_or_else(|| format!("{item:?}: expected name{sep}value"))
-        })
-        .collect()
 }
 
 fn by_name(name: &str) -> Result<Rule, String> {

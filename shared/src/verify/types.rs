@@ -29,6 +29,8 @@ pub struct StartRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shape {
     pub deliveries: u8,
+    /// How many of them are voice calls (priced apart, `GUARD_PRICES`' `voice.` entries).
+    pub calls: u8,
     pub lifetime_ms: i64,
 }
 
@@ -37,6 +39,7 @@ impl Default for Shape {
     fn default() -> Self {
         Self {
             deliveries: 3,
+            calls: 2,
             lifetime_ms: 605_000,
         }
     }

@@ -233,6 +233,16 @@ impl WorkflowId {
         matches!(self.0, 3 | 7)
     }
 
+    /// How many of its deliveries are voice calls (1: SMS, call, call; 2: SMS, SMS, call;
+    /// 3: call, call; 4: SMS, SMS; 5: SMS, call; 6: SMS; 7: call).
+    pub fn calls(self) -> u8 {
+        match self.0 {
+            1 | 3 => 2,
+            2 | 5 | 7 => 1,
+            _ => 0,
+        }
+    }
+
     pub fn waits(self) -> &'static [i64] {
         match self.0 {
             1 | 2 => &[125, 180, 300],

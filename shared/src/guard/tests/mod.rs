@@ -3,6 +3,7 @@
 //! those users see, in `lockout.rs`.
 
 mod lockout;
+mod spend;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -61,7 +62,7 @@ async fn check(g: &Guard, id: &str, from: Option<IpAddr>, status: &str) -> Resul
     let record = g.known(id).await?.expect("a record");
     let source = g.source_of(&Source::Peer(from));
     g.admit_check(&record, id, &source).await?;
-    g.checked_code(id, &record, &source, status).await;
+    g.checked_code(id, &record, &source, status, None).await;
     Ok(())
 }
 

@@ -1,0 +1,97 @@
+//! What the budgets count: every delivery a start's workflow may make, calls at their own
+//! price, corrected to what Verify billed when a right code's answer says.
+
+use super::*;
+use crate::guard::budgets;
+use crate::guard::rules::window;
+use crate::guard::store::key;
+
+/// The owners' budget spent today, in 1/10000 EUR.
+async fn owner_spend_today(g: &Guard, clock: &FakeClock) -> i64 {
+    let (day, _) = window(clock.now_ms(), DAY);
+    let keys = [key::returning_spend_day(day)];
+    g.store.peek(&keys, clock.now_ms()).await.unwrap()[0].count
+}
+
+#[tokio::test]
+async fn calls_are_priced_apart_from_texts() {
+    let policy = Policy::parse(
+        "spend_per_day=1.00",
+        "*=off,spend_per_day=enforce",
+        "*:0.10,voice.*:0.30",
+    );
+    let (g, _) = guard(policy.unwrap());
+    // Workflow 1: an SMS and two calls, EUR 0.10 + 2 x 0.30 if the code never comes.
+    let workflow_1 = |n: &str| {
+        g.subject(&num(n), None)
+            .with_workflow(3, 605_000)
+            .with_calls(2)
+    };
+    g.admit_start(&workflow_1("+447819912301")).await.unwrap();
+    assert_eq!(
+        rule_of(g.admit_start(&workflow_1("+447819912302")).await),
+        "spend_per_day",
+        "EUR 0.70 + 0.70"
+    );
+    // SMS only (workflow 6): three more fit in the EUR 0.30 left.
+    for i in 3..6 {
+        let s = g.subject(&num(&format!("+4478199123{i:02}")), None);
+        assert!(g.admit_start(&s).await.is_ok(), "{i}");
+    }
+    let s = g.subject(&num("+447819912399"), None);
+    assert_eq!(rule_of(g.admit_start(&s).await), "spend_per_day");
+}
+
+#[tokio::test]
+async fn a_right_codes_billed_price_replaces_the_estimate() {
+    let (g, clock) = guard(only(&[]));
+    let owner = ip("198.51.100.40");
+    let number = "+447819912345";
+    // Verified once: from now on its starts from this address are its owner's.
+    let id = begin(&g, number, owner).await.unwrap();
+    check(&g, &id, owner, "0").await.unwrap();
+    clock.advance_ms(HOUR);
+    let s = g
+        .subject(&num(number), owner)
+        .with_workflow(3, 605_000)
+        .with_calls(2);
+    let a = g.admit_start(&s).await.unwrap();
+    let id = format!("{:032x}", 0xb111u32);
+    g.started(&s, &a, &id).await;
+    assert_eq!(
+        owner_spend_today(&g, &clock).await,
+        3000,
+        "3 x EUR 0.10 estimated"
+    );
+    let record = g.known(&id).await.unwrap().unwrap();
+    let source = g.source_of(&Source::Peer(owner));
+    g.admit_check(&record, &id, &source).await.unwrap();
+    let billed = budgets::billed(Some("0.04620000"), Some("EUR"));
+    g.checked_code(&id, &record, &source, "0", billed).await;
+    assert_eq!(
+        owner_spend_today(&g, &clock).await,
+        462,
+        "what Verify billed"
+    );
+}
+
+#[test]
+fn only_a_believable_price_in_eur_is_taken() {
+    assert_eq!(budgets::billed(Some("0.10000000"), Some("EUR")), Some(1000));
+    assert_eq!(budgets::billed(Some("0"), Some("EUR")), Some(0));
+    for (price, currency) in [
+        (Some("0.10"), Some("USD")),
+        (Some("0.10"), None),
+        (Some("-0.10"), Some("EUR")),
+        (Some("1e9"), Some("EUR")),
+        (Some("NaN"), Some("EUR")),
+        (Some("ten"), Some("EUR")),
+        (None, Some("EUR")),
+    ] {
+        assert_eq!(
+            budgets::billed(price, currency),
+            None,
+            "{price:?} {currency:?}"
+        );
+    }
+}
