@@ -14,7 +14,7 @@ use crate::caller::end_user::{self, caller_ip};
 use crate::caller::fields::{is_json_media, media};
 use crate::caller::response::{self, Reply};
 use crate::caller::{Fields, status};
-use crate::config::Config;
+use crate::config::{AuthMode, Config};
 use crate::deps::Deps;
 use crate::error::ProxyError;
 use crate::guard::{Guarded, Seen};
@@ -147,9 +147,13 @@ async fn run<E: Endpoint>(
     if let Some(key) = idempotency_key(req)? {
         input.set_idempotency_key(key);
     }
+    // Budgets per API key or IAM principal; an App Check app id is every install's, so not.
+    if let (AuthMode::ApiKey | AuthMode::Iam, Some(caller)) = (deps.auth.mode(), &trace.caller) {
+        input.set_caller(caller);
+    }
     // The guard before anything that costs: a refusal sends nothing and loads no secret.
     // Boxed: the DynamoDB client's futures are large, and stacks of test threads are not.
-    let from = end_user::source(req, deps.auth.mode())?;
+    let from = end_user::source(req, deps.auth.trusts_end_user_headers())?;
     let ticket = Box::pin(input.admit(&deps.guard, &from, &mut trace.seen)).await?;
     let v2_lifetime = deps.client.v2_workflow().map(|w| w.lifetime_ms());
     let recorded = input.recorded(&deps.guard, &ticket, v2_lifetime);

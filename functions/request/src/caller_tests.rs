@@ -81,6 +81,11 @@ const ISSUER: &str = "https://firebaseappcheck.googleapis.com/123456";
 const AUDIENCE: &str = "projects/123456";
 
 async fn app_check() -> AppCheckEnv {
+    app_check_relayed(false).await
+}
+
+/// `relayed`: the deployment's backend relays App Check tokens and names its end users.
+async fn app_check_relayed(relayed: bool) -> AppCheckEnv {
     let keys = AppKeys::new("k1");
     let jwks = serve_json(AppKeys::jwks(&[&keys])).await;
     let config = Config {
@@ -92,6 +97,7 @@ async fn app_check() -> AppCheckEnv {
                 audiences: vec![AUDIENCE.into()],
                 header: "x-firebase-appcheck".into(),
                 jwks_ttl: Duration::from_secs(3600),
+                trust_end_user_headers: relayed,
             }),
         },
         ..Config::default()
@@ -307,8 +313,57 @@ async fn a_backend_names_its_end_users_and_is_not_one_address() {
     assert_eq!(r.status(), 429, "3 unconverted starts for this end user");
     let r = handle(as_user("+447819912345", "session-2"), &t.deps).await;
     assert_eq!(r.status(), 200, "another end user of the same backend");
-    let bad = with_header(backend("+447829912345"), "x-end-user-ip", "not-an-address");
+    let bad = with_header(backend("+447800912345"), "x-end-user-ip", "not-an-address");
     let r = handle(bad, &t.deps).await;
     assert_eq!(r.status(), 400);
     assert_eq!(json_of(&r)["status"], "3");
+}
+
+#[tokio::test]
+async fn each_api_key_has_its_own_never_verified_budget() {
+    // Two apps (or tenants) behind one deployment, a key each: one key's pumping spends its
+    // own EUR 0.60 a day here, and the other's users still get in.
+    let mut config = Config::default();
+    config.auth.mode = AuthMode::ApiKey;
+    config.guard.policy =
+        shared::guard::Policy::parse("caller_spend_per_day=0.60", "", "*:0.10").unwrap();
+    let t = env_with(config).await;
+    let by_key = |number: &str, key: &str| {
+        let key = key.to_string();
+        with_identity(start(number), move |c| c.identity.api_key_id = Some(key))
+    };
+    // Workflow 1: an SMS and two calls, EUR 0.30 estimated per start.
+    for i in 0..2 {
+        let r = handle(by_key(&format!("+44781{i}912345"), "k1"), &t.deps).await;
+        assert_eq!(r.status(), 200, "{i}: {}", json_of(&r));
+    }
+    let r = handle(by_key("+447813912345", "k1"), &t.deps).await;
+    assert_eq!(r.status(), 429, "k1's day is spent: {}", json_of(&r));
+    let r = handle(by_key("+447814912345", "k2"), &t.deps).await;
+    assert_eq!(r.status(), 200, "k2 has its own: {}", json_of(&r));
+}
+
+#[tokio::test]
+async fn app_check_believes_end_user_headers_only_when_told_a_backend_relays() {
+    for relayed in [false, true] {
+        let a = app_check_relayed(relayed).await;
+        let good = a.keys.token("k1", &claims(3600, AUDIENCE, ISSUER));
+        let as_user = |number: &str, user: &str| {
+            let req = with_token(number, &good);
+            with_header(req, "x-end-user-key", user)
+        };
+        // One peer (the relaying backend, or one device claiming to be many users): three
+        // unconverted starts per address a day, unless the named users are believed.
+        let mut statuses = Vec::new();
+        for i in 0..6 {
+            let user = format!("user-{}", i % 2);
+            let r = handle(as_user(&format!("+44781{i}912345"), &user), &a.t.deps).await;
+            statuses.push(r.status().as_u16());
+        }
+        let want = match relayed {
+            true => vec![200; 6],
+            false => vec![200, 200, 200, 429, 429, 429],
+        };
+        assert_eq!(statuses, want, "relayed: {relayed}");
+    }
 }

@@ -23,6 +23,7 @@ impl Endpoint for Start {
             sender_id: config.verify.sender_id.clone(),
             shape: policy::shape(&options, channel, config),
             idempotency_key: None,
+            caller: None,
             options,
             channel,
         })

@@ -53,6 +53,20 @@ impl CallerAuth {
         self.mode
     }
 
+    /// Whether `X-End-User-IP`/`X-End-User-Key` are believed: from an authenticated backend
+    /// (`api-key`, `iam`), and with `app-check` only when the deployment says its backend
+    /// relays the tokens.
+    pub fn trusts_end_user_headers(&self) -> bool {
+        match self.mode {
+            AuthMode::ApiKey | AuthMode::Iam => true,
+            AuthMode::AppCheck => self
+                .app_check
+                .as_ref()
+                .is_some_and(|a| a.config.trust_end_user_headers),
+            AuthMode::None => false,
+        }
+    }
+
     /// The header a browser page must be allowed to send (CORS preflight).
     pub fn header(&self) -> Option<&str> {
         self.app_check.as_ref().map(|a| a.config.header.as_str())

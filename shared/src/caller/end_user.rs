@@ -3,24 +3,25 @@
 //! whole app; such a backend may name its end user in `X-End-User-IP` (the user's address)
 //! and `X-End-User-Key` (an opaque user or session id, 1-128 characters of `A-Z a-z 0-9 . _ :
 //! -`), and the guard counts by them. They are trusted only from an authenticated caller: with
-//! `none` or `app-check` anyone could set them, so they are ignored there.
+//! `none` or `app-check` anyone could set them, so they are ignored there, unless an
+//! `app-check` deployment says its backend relays the tokens (`APP_CHECK_END_USER_HEADERS`).
 
 use std::net::IpAddr;
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 
-use crate::config::AuthMode;
 use crate::error::ProxyError;
 use crate::guard::Source;
 
 pub const IP_HEADER: &str = "x-end-user-ip";
 pub const KEY_HEADER: &str = "x-end-user-key";
 
-/// Who the guard should count this call as.
-pub fn source(req: &Request, mode: AuthMode) -> Result<Source, ProxyError> {
+/// Who the guard should count this call as; `trusted`: the caller may name its end user
+/// (`CallerAuth::trusts_end_user_headers`).
+pub fn source(req: &Request, trusted: bool) -> Result<Source, ProxyError> {
     let peer = caller_ip(req);
-    if !matches!(mode, AuthMode::ApiKey | AuthMode::Iam) {
+    if !trusted {
         return Ok(Source::Peer(peer));
     }
     let header = |name: &str| {
@@ -81,22 +82,19 @@ mod tests {
     #[test]
     fn only_an_authenticated_caller_names_its_end_user() {
         let named = req(&[(IP_HEADER, "198.51.100.9"), (KEY_HEADER, "user:42")]);
-        assert_eq!(source(&named, AuthMode::None).unwrap(), Source::Peer(None));
+        assert_eq!(source(&named, false).unwrap(), Source::Peer(None));
+        assert_eq!(source(&named, false).unwrap(), Source::Peer(None));
         assert_eq!(
-            source(&named, AuthMode::AppCheck).unwrap(),
-            Source::Peer(None)
-        );
-        assert_eq!(
-            source(&named, AuthMode::ApiKey).unwrap(),
+            source(&named, true).unwrap(),
             Source::EndUser {
                 ip: "198.51.100.9".parse().ok(),
                 key: Some("user:42".into())
             }
         );
-        assert_eq!(source(&req(&[]), AuthMode::Iam).unwrap(), Source::Backend);
+        assert_eq!(source(&req(&[]), true).unwrap(), Source::Backend);
         let ip_only = req(&[(IP_HEADER, "2001:db8::1")]);
         assert!(matches!(
-            source(&ip_only, AuthMode::ApiKey).unwrap(),
+            source(&ip_only, true).unwrap(),
             Source::EndUser { key: None, .. }
         ));
         for bad in [
@@ -105,7 +103,7 @@ mod tests {
             (KEY_HEADER, &*"k".repeat(129)),
         ] {
             let r = req(&[bad]);
-            assert!(source(&r, AuthMode::ApiKey).is_err(), "{bad:?}");
+            assert!(source(&r, true).is_err(), "{bad:?}");
         }
     }
 }

@@ -47,6 +47,10 @@ pub struct AppCheckConfig {
     pub header: String,
     /// How long fetched keys are used before they are fetched again.
     pub jwks_ttl: Duration,
+    /// `APP_CHECK_END_USER_HEADERS=trust`: the calls come from the app's own backend relaying
+    /// its users' App Check tokens, so `X-End-User-IP`/`-Key` are believed as with `api-key`.
+    /// Off by default: a token from a device says nothing about headers the device sets.
+    pub trust_end_user_headers: bool,
 }
 
 pub const FIREBASE_APP_CHECK_JWKS: &str = "https://firebaseappcheck.googleapis.com/v1/jwks";
@@ -129,6 +133,12 @@ fn app_check(env: &Env) -> Result<AppCheckConfig, ConfigError> {
             .unwrap_or_else(|| "x-firebase-appcheck".into())
             .to_ascii_lowercase(),
         jwks_ttl: Duration::from_secs(jwks_ttl),
+        trust_end_user_headers: env
+            .choice(
+                "APP_CHECK_END_USER_HEADERS",
+                &[("trust", true), ("ignore", false)],
+            )?
+            .unwrap_or(false),
     })
 }
 

@@ -175,6 +175,18 @@ pub fn budget(policy: &Policy, class: Class, s: &Subject) -> Vec<Charge> {
         day_end,
         eur(per_day) / share,
     ));
+    if class == Class::New && !s.caller.is_empty() {
+        let rule = Rule::CallerSpendPerDay;
+        let caller_key = key::caller_spend_day(&s.caller, day);
+        out.push(Charge::spend(
+            rule,
+            caller_key,
+            cost,
+            day_end,
+            day_end,
+            eur(rule),
+        ));
+    }
     out.push(Charge::spend(
         per_month,
         month_key,
@@ -254,12 +266,15 @@ pub fn refunds(
             out.push((key::windowed(&key::ip_verified(&r.ip), day), 1, day_end));
         }
     }
+    let caller_key = (class == Class::New && !r.caller.is_empty())
+        .then(|| key::caller_spend_day(&r.caller, day));
     if converted && class == Class::New {
         out.extend([
             (key::windowed(key::GLOBAL_STARTS, day), -1, day_end),
             (day_key, -r.spend, day_end),
             (month_key, -r.spend, month_end),
         ]);
+        out.extend(caller_key.map(|k| (k, -r.spend, day_end)));
         let bases = unverified_bases([&r.range, &r.prefix, &r.calling_code, &r.ip, &r.net]);
         out.extend(
             bases
@@ -275,6 +290,7 @@ pub fn refunds(
     if correction != 0 {
         out.push((day_key, correction, day_end));
         out.push((month_key, correction, month_end));
+        out.extend(caller_key.map(|k| (k, correction, day_end)));
     }
     out
 }

@@ -230,6 +230,7 @@ async fn locks_and_records<S: Store>(s: &S) {
         calling_code: "44".into(),
         ip: "i".into(),
         net: "x".into(),
+        caller: "u".into(),
         created_at: 1_000,
         verified: false,
         outcome: None,

@@ -41,6 +41,9 @@ pub trait Guarded: Call {
     /// a server do so for requests that are idempotent anyway).
     fn set_idempotency_key(&mut self, _key: String) {}
 
+    /// The authenticated caller (`api-key:ID`, an IAM principal); only a start keeps it.
+    fn set_caller(&mut self, _caller: &str) {}
+
     /// When the call failed: what the admission counted goes back if nothing was sent.
     fn unsent(
         &self,
@@ -74,6 +77,9 @@ impl Guarded for StartRequest {
             .subject_from(&self.number, from)
             .with_workflow(self.shape.deliveries, self.shape.lifetime_ms)
             .with_calls(self.shape.calls);
+        if let Some(caller) = &self.caller {
+            subject.caller = guard.caller_digest(caller);
+        }
         if let Some(key) = &self.idempotency_key {
             let body = format!(
                 "{}|{}|{:?}|{:?}|{:?}",
@@ -111,6 +117,10 @@ impl Guarded for StartRequest {
 
     fn set_idempotency_key(&mut self, key: String) {
         self.idempotency_key = Some(key);
+    }
+
+    fn set_caller(&mut self, caller: &str) {
+        self.caller = Some(caller.to_string());
     }
 
     async fn unsent(&self, guard: &Guard, (_, admitted): (Subject, Admitted), e: &ProxyError) {

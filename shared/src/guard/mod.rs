@@ -99,6 +99,8 @@ pub struct Subject {
     pub now: i64,
     /// The number itself, sealed into the record (none for a trigger: already recorded).
     pub plain: Option<Number>,
+    /// The authenticated caller's digest (empty: none), for its own budget.
+    pub caller: String,
     /// The caller's `Idempotency-Key` (as its store key) and the body's digest.
     pub idempotency: Option<(String, String)>,
 }
@@ -199,6 +201,11 @@ impl Guard {
         s
     }
 
+    /// An authenticated caller as its budget's key.
+    pub fn caller_digest(&self, caller: &str) -> String {
+        self.hasher.digest("caller", caller)
+    }
+
     /// [`Guard::subject`] for any source.
     pub fn subject_from(&self, number: &Number, from: &Source) -> Subject {
         let mut s = self.subject(number, from.ip());
@@ -218,6 +225,7 @@ impl Guard {
             prefix: record.prefix.clone(),
             calling_code: record.calling_code.clone(),
             ip: self.source_of(from),
+            caller: record.caller.clone(),
             net: self.hasher.net(from.ip()),
             price: self.policy.price_units(&record.calling_code),
             call_price: self.policy.call_price_units(&record.calling_code),
@@ -246,6 +254,7 @@ impl Guard {
             now: self.now(),
             plain: Some(number.clone()),
             idempotency: None,
+            caller: String::new(),
         }
     }
 

@@ -56,6 +56,9 @@ pub enum Rule {
     ReturningStartsPerDay,
     ReturningSpendPerDay,
     ReturningSpendPerMonth,
+    /// The never-verified spend one authenticated caller (an API key, an IAM principal) may
+    /// make in a day: with a key per app or tenant, one of them cannot spend everyone's.
+    CallerSpendPerDay,
     /// trigger_next_event: seconds since the last start or trigger.
     TriggerGap,
     /// Block a calling code for 12 h (doubling up to 7 days) when its unverified starts in a
@@ -77,7 +80,7 @@ pub enum Mode {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 23] = [
+    pub const ALL: [Rule; 24] = [
         Rule::NumberCooldown,
         Rule::NumberPerHour,
         Rule::NumberPerDay,
@@ -98,6 +101,7 @@ impl Rule {
         Rule::ReturningStartsPerDay,
         Rule::ReturningSpendPerDay,
         Rule::ReturningSpendPerMonth,
+        Rule::CallerSpendPerDay,
         Rule::TriggerGap,
         Rule::CountryAutoBlock,
         Rule::PrefixAutoBlock,
@@ -125,6 +129,7 @@ impl Rule {
             Rule::ReturningStartsPerDay => "returning_starts_per_day",
             Rule::ReturningSpendPerDay => "returning_spend_per_day",
             Rule::ReturningSpendPerMonth => "returning_spend_per_month",
+            Rule::CallerSpendPerDay => "caller_spend_per_day",
             Rule::TriggerGap => "trigger_gap",
             Rule::CountryAutoBlock => "country_autoblock",
             Rule::PrefixAutoBlock => "prefix_autoblock",
@@ -165,6 +170,8 @@ impl Rule {
             Rule::ReturningStartsPerDay => 1000.0,
             Rule::ReturningSpendPerDay => 50.0,
             Rule::ReturningSpendPerMonth => 500.0,
+            // The whole never-verified budget: one key is unlimited until set lower.
+            Rule::CallerSpendPerDay => 100.0,
             Rule::TriggerGap => 60.0,
             Rule::CountryAutoBlock => 100.0,
             Rule::PrefixAutoBlock => 30.0,

@@ -440,6 +440,7 @@ impl Guard {
             calling_code: s.calling_code.clone(),
             ip: s.ip.clone(),
             net: s.net.clone().unwrap_or_default(),
+            caller: s.caller.clone(),
             created_at: s.now,
             verified: false,
             outcome: None,

@@ -23,6 +23,8 @@ pub struct StartRequest {
     pub shape: Shape,
     /// The caller's `Idempotency-Key` (the guard keeps its first answer).
     pub idempotency_key: Option<String>,
+    /// The authenticated caller (an API key's id, an IAM principal): its own budget.
+    pub caller: Option<String>,
 }
 
 /// A start's deliveries and lifetime (`caller::policy::shape`).

@@ -350,6 +350,7 @@ impl Store for DynamoStore {
             .item("rc", s(&r.calling_code))
             .item("ri", s(&r.ip))
             .item("rx", s(&r.net))
+            .item("ru", s(&r.caller))
             .item("rt", n(r.created_at))
             .item("rv", AttributeValue::Bool(r.verified))
             .item("rk", n(i64::from(r.class)))
@@ -372,6 +373,7 @@ impl Store for DynamoStore {
             calling_code: text(&i, "rc"),
             ip: text(&i, "ri"),
             net: text(&i, "rx"),
+            caller: text(&i, "ru"),
             created_at: num(&i, "rt").unwrap_or(0),
             verified: matches!(i.get("rv"), Some(AttributeValue::Bool(true))),
             outcome: i

@@ -146,6 +146,10 @@ pub fn returning_spend_day(day: i64) -> String {
 pub fn returning_spend_month(month: &str) -> String {
     format!("g:rspend:m:{month}")
 }
+/// An authenticated caller's never-verified spend on a UTC day.
+pub fn caller_spend_day(caller: &str, day: i64) -> String {
+    format!("u:{caller}:spend:d:{day}")
+}
 pub fn stranger_spend_day(day: i64) -> String {
     format!("g:rsspend:d:{day}")
 }

@@ -49,6 +49,8 @@ pub struct Record {
     pub ip: String,
     /// The IPv6 /48's digest (empty for IPv4).
     pub net: String,
+    /// The authenticated caller's digest (empty: none), whose budget the start was charged to.
+    pub caller: String,
     pub created_at: i64,
     pub verified: bool,
     /// How it ended, in Verify v1's search words (`SUCCESS`, `FAILED`, `EXPIRED`,

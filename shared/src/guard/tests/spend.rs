@@ -95,3 +95,51 @@ fn only_a_believable_price_in_eur_is_taken() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_callers_converted_starts_give_its_budget_back() {
+    let policy = Policy::parse(
+        "caller_spend_per_day=0.20",
+        "*=off,caller_spend_per_day=enforce",
+        "*:0.10",
+    );
+    let (g, _) = guard(policy.unwrap());
+    let app = |n: &str, caller: &str| {
+        let mut s = g.subject(&num(n), None);
+        if !caller.is_empty() {
+            s.caller = g.caller_digest(caller);
+        }
+        s
+    };
+    for i in 0..10 {
+        // Each verified: the key's EUR 0.20 a day is never used up by users who get in.
+        let s = app(&format!("+4478199123{i:02}"), "api-key:k1");
+        let a = g
+            .admit_start(&s)
+            .await
+            .unwrap_or_else(|e| panic!("{i}: {e:?}"));
+        let id = format!("{:032x}", 0xca11_0000u32 + i);
+        g.started(&s, &a, &id).await;
+        check(&g, &id, None, "0").await.unwrap();
+    }
+    for i in 0..2 {
+        g.admit_start(&app(&format!("+4478009123{i:02}"), "api-key:k1"))
+            .await
+            .unwrap();
+    }
+    let over = g.admit_start(&app("+447800912399", "api-key:k1")).await;
+    assert_eq!(
+        rule_of(over),
+        "caller_spend_per_day",
+        "what did not convert fills it"
+    );
+    assert!(
+        g.admit_start(&app("+447800912398", "api-key:k2"))
+            .await
+            .is_ok()
+    );
+    assert!(
+        g.admit_start(&app("+447800912397", "")).await.is_ok(),
+        "no caller, no such budget"
+    );
+}
