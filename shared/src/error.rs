@@ -19,6 +19,10 @@ pub enum UpstreamError {
     /// A search answer about a request the caller did not ask for: never passed on.
     #[error("Verify answered a search with a record for another request")]
     Foreign,
+    /// A success about something else than what was asked (another request id, the other
+    /// command) or with an id this proxy would refuse: never passed on as a success.
+    #[error("Verify answered success about {0}")]
+    Mismatch(&'static str),
     /// The configured credentials cannot be used for this call (an unusable private key, or
     /// application credentials for v1).
     /// The reason is logged where it happens; callers read only that we are misconfigured.

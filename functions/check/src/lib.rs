@@ -262,10 +262,16 @@ mod tests {
             (json!({"status": "17"}), 410, "17"),
             (json!({"status": "2", "error_text": secretish}), 502, "2"),
             (json!({"status": "3", "error_text": secretish}), 502, "3"),
-            (json!({"status": "nonsense"}), 502, "nonsense"),
+            (json!({"status": "nonsense"}), 502, "5"),
+            // A success about another verification: no token for this one.
+            (
+                json!({"status": "0", "request_id": "abcdef0123456789abcdef0123456789"}),
+                502,
+                "5",
+            ),
         ];
         for (i, (body, http, status)) in cases.into_iter().enumerate() {
-            let (id, code) = t.start(&format!("44770090026{i}")).await;
+            let (id, code) = t.start(&format!("4477009002{i:02}")).await;
             t.fault(json!({"path": "/verify/check/json", "body": body, "times": 1}))
                 .await;
             let req = post_json(&json!({"request_id": id, "code": code}).to_string());

@@ -120,6 +120,14 @@ mod tests {
             (json!({"status": "0"}), "trigger_next_event", 200, "0"),
             (json!({}), "cancel", 502, "5"),
             (json!({"status": "19"}), "cancel", 409, "19"),
+            // A success naming the other command did not do what was asked.
+            (
+                json!({"status": "0", "command": "trigger_next_event"}),
+                "cancel",
+                502,
+                "5",
+            ),
+            (json!({"status": "42"}), "cancel", 502, "5"),
             (
                 json!({"status": "3", "error_text": "Invalid value for param: cmd"}),
                 "cancel",
@@ -128,7 +136,7 @@ mod tests {
             ),
         ];
         for (i, (body, cmd, http, status)) in cases.into_iter().enumerate() {
-            let (id, _) = t.start(&format!("44770090046{i}")).await;
+            let (id, _) = t.start(&format!("4477009004{i:02}")).await;
             t.advance(61).await; // past the guard's resend gap
             t.fault(json!({"path": "/verify/control/json", "body": body, "times": 1}))
                 .await;

@@ -41,6 +41,13 @@ pub fn from_reply(mut reply: Reply, config: &Config) -> Response<Body> {
             "upstream error text replaced"
         );
     }
+    // A status Verify's documents do not have is not passed on: callers' tables know `5`.
+    if !status::is_known(&reply.verify_status)
+        && let Some(obj) = reply.body.as_object_mut()
+    {
+        tracing::warn!(upstream_status = %reply.verify_status, "unknown upstream status answered as 5");
+        obj.insert("status".into(), json!("5"));
+    }
     if http >= 400
         && let Some(obj) = reply.body.as_object_mut()
         && !obj.get("error_text").is_some_and(Value::is_string)

@@ -183,6 +183,11 @@ pub fn http_for(verify_status: &str) -> u16 {
         .map_or(502, |m| m.http)
 }
 
+/// Whether the status is one of Verify's documented ones (the table above).
+pub fn is_known(verify_status: &str) -> bool {
+    TABLE.iter().any(|m| m.verify == verify_status)
+}
+
 pub fn is_account_problem(verify_status: &str) -> bool {
     ACCOUNT_PROBLEMS.contains(&verify_status)
 }

@@ -13,7 +13,7 @@ use crate::verify::types::{
     CheckRequest, CheckResponse, ControlRequest, ControlResponse, HasStatus, SearchRequest,
     SearchResponse, StartRequest, StartResponse,
 };
-use crate::verify::values::Number;
+use crate::verify::values::{Number, RequestId};
 
 pub trait Call: Send + Sync {
     type Response: Serialize + HasStatus + Send;
@@ -50,9 +50,16 @@ impl Call for StartRequest {
         creds: &Credentials,
     ) -> Result<StartResponse, UpstreamError> {
         let answer = client.start(creds, self).await?;
-        // A started verification the app cannot check is no success.
-        if answer.status == "0" && answer.request_id.as_deref().is_none_or(str::is_empty) {
-            return Err(UpstreamError::Incomplete("request_id"));
+        // A started verification the app cannot check is no success; nor one whose id the
+        // proxy would refuse on /check (`"in"`, a v2 id that is no UUID).
+        if answer.status == "0" {
+            match answer.request_id.as_deref() {
+                None | Some("") => return Err(UpstreamError::Incomplete("request_id")),
+                Some(id) if RequestId::parse(id).is_err() => {
+                    return Err(UpstreamError::Mismatch("a request_id of no known shape"));
+                }
+                Some(_) => {}
+            }
         }
         Ok(answer)
     }
@@ -70,7 +77,16 @@ impl Call for CheckRequest {
         client: &VerifyClient,
         creds: &Credentials,
     ) -> Result<CheckResponse, UpstreamError> {
-        client.check(creds, self).await
+        let answer = client.check(creds, self).await?;
+        // A success about another verification must not become a token for this one.
+        let other = answer
+            .request_id
+            .as_deref()
+            .is_some_and(|id| !id.eq_ignore_ascii_case(self.request_id.as_str()));
+        if answer.status == "0" && other {
+            return Err(UpstreamError::Mismatch("another request"));
+        }
+        Ok(answer)
     }
 }
 
@@ -87,9 +103,16 @@ impl Call for ControlRequest {
         creds: &Credentials,
     ) -> Result<ControlResponse, UpstreamError> {
         let mut answer = client.control(creds, self).await?;
-        // Node-proxy clients may read `command`; Verify's success always names it.
-        if answer.status == "0" && answer.command.is_none() {
-            answer.command = Some(self.cmd.as_str().to_string());
+        // Node-proxy clients may read `command`; Verify's success always names it, and names
+        // the one asked for.
+        if answer.status == "0" {
+            match answer.command.as_deref() {
+                None => answer.command = Some(self.cmd.as_str().to_string()),
+                Some(c) if c != self.cmd.as_str() => {
+                    return Err(UpstreamError::Mismatch("the other command"));
+                }
+                Some(_) => {}
+            }
         }
         Ok(answer)
     }
