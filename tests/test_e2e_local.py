@@ -53,7 +53,7 @@ def test_readme_curl_flow_and_clean_logs(local_server):
     search = ["-X", "POST", f"{base}/search", "-H", "content-type: application/json", "-d", json.dumps({"request_id": rid})]
     blind = curl(*search)
     assert blind["http"] == 404 and blind["status"] == "101", blind
-    curl("-X", "POST", f"{base}/_sim/clock/advance", "-d", '{"seconds":61}')
+    curl("-X", "POST", f"{base}/_sim/clock/advance", "-H", "content-type: application/json", "-d", '{"seconds":61}')
     found = curl(*search)
     assert found["http"] == 200 and found["status"] == "SUCCESS"
     assert found["number"] == "+44*******123"

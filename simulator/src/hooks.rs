@@ -1,6 +1,6 @@
 //! `/_sim/*`: the test hooks (outbox, clock, faults, fixtures, inspection). Not part of Verify.
 
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
@@ -11,6 +11,37 @@ use crate::params::Params;
 use crate::reply::sim_json;
 use crate::state::Simulator;
 use crate::v2::callbacks::CallbackTarget;
+
+/// What a hook refuses before it runs: a browser page of another origin (any page a developer
+/// visits could otherwise move the guard's clock, which resets every limit, or redirect
+/// callbacks), and a POST without a JSON body (what a cross-site form or a simple `fetch` can
+/// send without a CORS preflight, which the hooks never grant).
+pub(crate) fn refused(method: &Method, headers: &HeaderMap) -> Option<Response> {
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(origin) = text(header::ORIGIN) {
+        let own = text(header::HOST).is_some_and(|host| {
+            let bare = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            bare.eq_ignore_ascii_case(host)
+        });
+        if !own {
+            let why = "the simulator's hooks refuse requests from other origins";
+            return Some(sim_json(StatusCode::FORBIDDEN, json!({ "error": why })));
+        }
+    }
+    let json = text(header::CONTENT_TYPE).is_some_and(|c| {
+        let media = c.split(';').next().unwrap_or("").trim();
+        media.eq_ignore_ascii_case("application/json")
+    });
+    // Only POST is a "simple" cross-site method; DELETE and PUT need the preflight.
+    if *method == Method::POST && !json {
+        let why = "the simulator's hooks take JSON bodies (content-type: application/json)";
+        return Some(sim_json(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            json!({ "error": why }),
+        ));
+    }
+    None
+}
 
 pub(crate) fn handle(
     sim: &Simulator,

@@ -85,6 +85,9 @@ async fn dispatch(State(sim): State<Simulator>, req: Request) -> Response {
         return plain(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
     };
     if path.starts_with("/_sim/") {
+        if let Some(refused) = hooks::refused(&parts.method, &parts.headers) {
+            return refused;
+        }
         return hooks::handle(&sim, &parts.method, &path, &query, &body);
     }
     if path.starts_with("/v2/verify") {

@@ -57,6 +57,87 @@ async fn clock_endpoint_reports_and_rejects_bad_input() {
 }
 
 #[tokio::test]
+async fn the_hooks_refuse_what_a_foreign_page_can_send() {
+    // Attack: a page the developer visits posts to the local server's hooks; moving the
+    // clock resets every limit of the guard, a callback hook redirects v2's events.
+    let s = start().await;
+    let url = format!("{}/_sim/clock/advance", s.base);
+    let host = s.base.trim_start_matches("http://").to_string();
+    let cases = [
+        (
+            Some("https://evil.example"),
+            "application/json",
+            r#"{"seconds":86400}"#,
+            403,
+        ),
+        (
+            Some("null"),
+            "application/json",
+            r#"{"seconds":86400}"#,
+            403,
+        ),
+        (
+            None,
+            "application/x-www-form-urlencoded",
+            "seconds=86400",
+            415,
+        ),
+        (None, "text/plain", r#"{"seconds":86400}"#, 415),
+    ];
+    for (origin, content_type, body, want) in cases {
+        let mut req = s
+            .http
+            .post(&url)
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), want, "{origin:?} {content_type}");
+        let answer: Value = r.json().await.unwrap();
+        assert!(answer["error"].as_str().is_some(), "a JSON reason");
+    }
+    let r = s
+        .http
+        .post(format!("{url}?seconds=86400"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        415,
+        "an empty body with the query: a form's action URL"
+    );
+    assert_eq!(clock_offset(&s).await, 0, "the clock did not move");
+    // The simulator's own pages (same origin) and tools (no Origin) still can.
+    let own = s
+        .http
+        .post(&url)
+        .header("origin", format!("http://{host}"))
+        .json(&json!({"seconds": 60}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    s.advance(60).await;
+    assert!(clock_offset(&s).await >= 120_000);
+}
+
+async fn clock_offset(s: &crate::common::Sim) -> i64 {
+    let c: Value = s
+        .http
+        .get(format!("{}/_sim/clock", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    c["offset_ms"].as_i64().unwrap()
+}
+
+#[tokio::test]
 async fn inspect_shows_the_pin() {
     let s = start().await;
     let id = s.start_verification("447700900301").await;
