@@ -44,16 +44,7 @@ async fn clock_endpoint_reports_and_rejects_bad_input() {
         .unwrap();
     assert_eq!(bad.status(), 400);
     s.advance(3600).await;
-    let c: Value = s
-        .http
-        .get(format!("{}/_sim/clock", s.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(c["offset_ms"].as_i64().unwrap() >= 3_600_000);
+    assert!(clock_offset(&s).await >= 3_600_000);
 }
 
 #[tokio::test]
