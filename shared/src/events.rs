@@ -52,15 +52,19 @@ impl EventError {
 struct Claims {
     iat: i64,
     payload_hash: String,
+    /// The token's id: a replay of a captured callback carries the same one.
+    #[serde(default)]
+    jti: Option<String>,
 }
 
 /// Checks the signature of `body` against the `Authorization` header; `now_s` for `iat`.
+/// The token's `jti`, when it has one.
 pub fn verify_signature(
     authorization: Option<&str>,
     body: &[u8],
     secret: &str,
     now_s: i64,
-) -> Result<(), EventError> {
+) -> Result<Option<String>, EventError> {
     let token = authorization
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or(EventError::Signature("no bearer token"))?
@@ -85,7 +89,15 @@ pub fn verify_signature(
             "payload_hash does not match the body",
         ));
     }
-    Ok(())
+    Ok(data.claims.jti.filter(|j| !j.is_empty()))
+}
+
+/// What one accepted callback did.
+struct Received {
+    outcome: Option<&'static str>,
+    recorded: bool,
+    /// The same signed callback (its `jti`) was received before: nothing was done.
+    duplicate: bool,
 }
 
 #[derive(Deserialize)]
@@ -113,8 +125,17 @@ pub fn outcome(kind: Option<&str>, status: Option<&str>) -> Option<&'static str>
 pub async fn serve(req: Request, deps: &Deps) -> Response<Body> {
     let started = Instant::now();
     let result = receive(&req, deps).await;
+    let duplicate = matches!(&result, Ok(r) if r.duplicate);
     let (http, body, outcome, recorded, error) = match &result {
-        Ok((outcome, recorded)) => (200, json!({"status": "0"}), *outcome, *recorded, None),
+        // A replay is acknowledged (the sender may stop) and said to be one.
+        Ok(r) if r.duplicate => (
+            200,
+            json!({"status": "0", "duplicate": true}),
+            None,
+            false,
+            None,
+        ),
+        Ok(r) => (200, json!({"status": "0"}), r.outcome, r.recorded, None),
         Err(e) => {
             let ((http, status), text) = (e.http(), e.to_string());
             let body = json!({"status": status, "error_text": text});
@@ -126,6 +147,7 @@ pub async fn serve(req: Request, deps: &Deps) -> Response<Body> {
         http_status = http,
         outcome,
         recorded,
+        duplicate,
         duration_ms = started.elapsed().as_millis() as u64,
         error,
         "invocation"
@@ -149,7 +171,7 @@ pub async fn serve(req: Request, deps: &Deps) -> Response<Body> {
     resp
 }
 
-async fn receive(req: &Request, deps: &Deps) -> Result<(Option<&'static str>, bool), EventError> {
+async fn receive(req: &Request, deps: &Deps) -> Result<Received, EventError> {
     if req.method() != Method::POST {
         return Err(EventError::Method);
     }
@@ -163,17 +185,36 @@ async fn receive(req: &Request, deps: &Deps) -> Result<(Option<&'static str>, bo
         .get("authorization")
         .and_then(|v| v.to_str().ok());
     let now_s = jsonwebtoken::get_current_timestamp() as i64;
-    verify_signature(authorization, body, secret, now_s)?;
+    let jti = verify_signature(authorization, body, secret, now_s)?;
     let cb: Callback = serde_json::from_slice(body).map_err(|_| EventError::Body)?;
     let id = RequestId::parse(&cb.request_id).map_err(|_| EventError::Body)?;
+    // Within the window a signature is fresh in (either side of `iat`), a jti is seen once.
+    let window_ms = 2 * MAX_AGE_S * 1000;
+    if let Some(jti) = &jti
+        && !deps.guard.first_callback(jti, window_ms).await
+    {
+        return Ok(Received {
+            outcome: None,
+            recorded: false,
+            duplicate: true,
+        });
+    }
     let Some(outcome) = outcome(cb.kind.as_deref(), cb.status.as_deref()) else {
-        return Ok((None, false));
+        return Ok(Received {
+            outcome: None,
+            recorded: false,
+            duplicate: false,
+        });
     };
     let recorded = deps
         .guard
         .finished(id.as_str(), outcome, deps.guard.now())
         .await;
-    Ok((Some(outcome), recorded))
+    Ok(Received {
+        outcome: Some(outcome),
+        recorded,
+        duplicate: false,
+    })
 }
 
 #[cfg(test)]

@@ -328,7 +328,10 @@ fn signed(body: &str, secret: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    verify_sim::v2::callbacks::signature("testkey1", body, secret, now, "t-1").expect("sign")
+    // A fresh jti per signature, as Vonage gives each callback.
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let jti = format!("t-{}", N.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    verify_sim::v2::callbacks::signature("testkey1", body, secret, now, &jti).expect("sign")
 }
 
 fn event_request(body: &str, authorization: Option<&str>) -> lambda_http::Request {
@@ -381,12 +384,14 @@ async fn search_reports_events_and_refuses_to_guess() {
         (405, &"POST".parse().unwrap())
     );
 
-    let r = shared::events::serve(
-        event_request(&summary, Some(&signed(&summary, "sig-secret"))),
-        &t.deps,
-    )
-    .await;
+    let genuine = signed(&summary, "sig-secret");
+    let r = shared::events::serve(event_request(&summary, Some(&genuine)), &t.deps).await;
     assert_eq!(r.status(), 200);
+    assert_eq!(json_of(&r), json!({"status": "0"}));
+    // The same signed callback again (captured and replayed inside its 5 minutes).
+    let r = shared::events::serve(event_request(&summary, Some(&genuine)), &t.deps).await;
+    assert_eq!(r.status(), 200, "acknowledged, so a retrying sender stops");
+    assert_eq!(json_of(&r), json!({"status": "0", "duplicate": true}));
     let (s, b, _) = call::<search::Search>(&t, json!({ "request_id": id })).await;
     assert_eq!((s, b["status"].as_str()), (200, Some("EXPIRED")), "{b}");
     assert!(b["date_finalized"].is_string());

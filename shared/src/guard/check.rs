@@ -211,6 +211,21 @@ impl Guard {
         })
     }
 
+    /// Whether a signed callback (its JWT's `jti`) is seen for the first time: a replay inside
+    /// its signature's freshness window is answered as a duplicate and changes nothing. A
+    /// store failure counts as first (recording an outcome is idempotent anyway).
+    pub async fn first_callback(&self, jti: &str, window_ms: i64) -> bool {
+        let now = self.now();
+        let key = key::callback(&self.hasher.digest("jti", jti));
+        match self.store.claim(&key, now, now + window_ms).await {
+            Ok(claimed) => claimed.is_ok(),
+            Err(e) => {
+                self.store_lost(e, "note a callback");
+                true
+            }
+        }
+    }
+
     /// A right code, credited once: what the start did not use goes back, the number is
     /// returning from now on, the source that typed the code is its owner and its backoff
     /// ends.

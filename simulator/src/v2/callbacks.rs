@@ -37,7 +37,8 @@ pub(crate) fn send(target: &CallbackTarget, api_key: &str, body: &Value, seq: u6
         &body,
         &target.signature_secret,
         now_s,
-        &format!("sim-{seq}"),
+        // Unique across restarts too: the proxy answers a jti it saw as a duplicate.
+        &format!("sim-{now_s}-{seq}"),
     ) else {
         tracing::warn!("callback: could not sign");
         return;

@@ -164,6 +164,10 @@ pub fn range_lock(range: &str) -> String {
 pub fn country_lock(calling_code: &str) -> String {
     format!("lock:c:{calling_code}")
 }
+/// A signed callback seen (its `jti`'s digest), for the freshness window of its signature.
+pub fn callback(jti: &str) -> String {
+    format!("cb:{jti}")
+}
 pub fn prefix_lock(prefix: &str) -> String {
     format!("lock:q:{prefix}")
 }
