@@ -111,6 +111,19 @@ fn claims(exp_in: i64, aud: &str, iss: &str) -> Value {
            "iat": now_s(), "exp": now_s() + exp_in})
 }
 
+/// Valid claims with `claim` set `ahead` seconds in the future.
+fn shifted(claim: &str, ahead: i64) -> Value {
+    let mut c = claims(3600, AUDIENCE, ISSUER);
+    c[claim] = json!(now_s() + ahead);
+    c
+}
+
+fn without_iat(exp_in: i64) -> Value {
+    let mut c = claims(exp_in, AUDIENCE, ISSUER);
+    c.as_object_mut().unwrap().remove("iat");
+    c
+}
+
 fn with_token(number: &str, token: &str) -> Request {
     with_header(start(number), "x-firebase-appcheck", token)
 }
@@ -157,6 +170,26 @@ async fn app_check_refuses_bad_tokens_with_401_and_sends_nothing() {
             Some(a.keys.token("k9", &claims(3600, AUDIENCE, ISSUER))),
         ),
         ("alg none", Some(unsigned(&claims(3600, AUDIENCE, ISSUER)))),
+        // Genuinely signed, but not as App Check issues tokens (seen accepted before).
+        (
+            "exp 10 years ahead",
+            Some(
+                a.keys
+                    .token("k1", &claims(10 * 365 * 86_400, AUDIENCE, ISSUER)),
+            ),
+        ),
+        (
+            "iat a day ahead",
+            Some(a.keys.token("k1", &shifted("iat", 86_400))),
+        ),
+        (
+            "nbf an hour ahead",
+            Some(a.keys.token("k1", &shifted("nbf", 3_600))),
+        ),
+        (
+            "no iat, 8 days to live",
+            Some(a.keys.token("k1", &without_iat(8 * 86_400))),
+        ),
     ];
     for (what, token) in cases {
         let req = match &token {

@@ -119,7 +119,18 @@ fn identity(
 struct AppClaims {
     /// The app's id (App Check puts the Firebase app id here).
     sub: String,
+    exp: i64,
+    #[serde(default)]
+    iat: Option<i64>,
+    #[serde(default)]
+    nbf: Option<i64>,
 }
+
+/// The longest lifetime App Check gives a token (its TTL is 30 minutes to 7 days): a token
+/// valid for longer was not made by App Check.
+const APP_CHECK_MAX_LIFETIME_S: i64 = 7 * 24 * 3600;
+/// Clock skew forgiven either way, as for `exp`.
+const LEEWAY_S: i64 = 30;
 
 /// The key set, decoded once when fetched (not on every request).
 struct Cached {
@@ -187,7 +198,8 @@ impl AppCheck {
         validation.set_issuer(&[&self.config.issuer]);
         validation.set_audience(&self.config.audiences);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_S as u64;
+        validation.validate_nbf = true;
         let data = decode::<AppClaims>(token, &key, &validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             refused(match e.kind() {
@@ -198,6 +210,19 @@ impl AppCheck {
                 _ => "app_check_invalid",
             })
         })?;
+        let c = &data.claims;
+        let now = jsonwebtoken::get_current_timestamp() as i64;
+        // A token from the future, or one living longer than App Check issues them, is a
+        // forgery or a leaked signing key; the library checks only `exp` (and `nbf`).
+        if c.iat.is_some_and(|iat| iat > now + LEEWAY_S)
+            || c.nbf.is_some_and(|nbf| nbf > now + LEEWAY_S)
+        {
+            return Err(refused("app_check_not_yet_valid"));
+        }
+        let issued = c.iat.or(c.nbf).unwrap_or(now);
+        if c.exp - issued > APP_CHECK_MAX_LIFETIME_S || c.exp - now > APP_CHECK_MAX_LIFETIME_S {
+            return Err(refused("app_check_lifetime"));
+        }
         Ok(data.claims.sub)
     }
 
