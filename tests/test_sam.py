@@ -206,3 +206,27 @@ def test_the_guard_roles_may_make_exactly_the_dynamodb_calls_its_store_makes():
     # Events only records outcomes and credits successes: no batch read.
     assert dynamo("EventsRole") == used - {"dynamodb:BatchGetItem"}
     assert dynamo("JwksRole") == set()
+
+
+@pytest.mark.parametrize("cors", ["", "https://app.example"])
+def test_api_gateways_own_answers_are_in_the_functions_error_format(cors):
+    # Before: a missing key, throttling or API Gateway's own 5xx answered {"message": ...}
+    # without no-store, nosniff or the CORS origin a browser needs to read the refusal.
+    r = deployed(AllowAllDestinations="true", CorsAllowOrigin=cors)
+    responses = r["Api"]["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
+    want = {"DEFAULT_4XX": "3", "DEFAULT_5XX": "5", "UNAUTHORIZED": "4", "ACCESS_DENIED": "4",
+            "INVALID_API_KEY": "4", "MISSING_AUTHENTICATION_TOKEN": "4", "THROTTLED": "1", "QUOTA_EXCEEDED": "1"}
+    assert set(responses) == set(want)
+    for kind, status in want.items():
+        g = responses[kind]
+        # What API Gateway would send, with its one substitution made.
+        body = json.loads(g["responseTemplates"]["application/json"]
+                          .replace("$context.error.messageString", '"Forbidden"'))
+        assert body["status"] == status and body["error_text"], kind
+        headers = g["responseParameters"]
+        assert headers["gatewayresponse.header.Cache-Control"] == "'no-store'", kind
+        assert headers["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'", kind
+        origin = headers.get("gatewayresponse.header.Access-Control-Allow-Origin")
+        if isinstance(origin, dict):  # CloudFormation substitutes the parameter
+            origin = origin["Fn::Sub"].replace("${CorsAllowOrigin}", cors)
+        assert origin == (f"'{cors}'" if cors else None), (kind, origin)
