@@ -86,13 +86,12 @@ def test_wafs_rate_rule_is_scoped_to_post_request_and_logs_redact_credentials():
 
 def test_functions_log_only_to_their_own_groups_with_reserved_concurrency():
     r = deployed(AllowAllDestinations="true")
-    for role in ["FunctionRole", "JwksRole", "EventsRole"]:
-        for policy in r[role]["Properties"]["Policies"]:
-            for st in policy["PolicyDocument"]["Statement"]:
-                if any(a.startswith("logs:") for a in st["Action"] if isinstance(st["Action"], list)):
-                    resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
-                    assert all(x == {"Fn::GetAtt": [x["Fn::GetAtt"][0], "Arn"]} for x in resources), resources
-                    assert all(x["Fn::GetAtt"][0].endswith("Logs") for x in resources)
+    for role in ["FunctionRole", "CheckRole", "JwksRole", "EventsRole"]:
+        for st in statements(r, role):
+            if any(a.startswith("logs:") for a in st["Action"] if isinstance(st["Action"], list)):
+                resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+                assert all(x == {"Fn::GetAtt": [x["Fn::GetAtt"][0], "Arn"]} for x in resources), resources
+                assert all(x["Fn::GetAtt"][0].endswith("Logs") for x in resources)
     for fn in FUNCTIONS:
         props = r[f"{fn}Function"]["Properties"]
         assert props["LoggingConfig"]["LogGroup"] == {"Ref": f"{fn}Logs"}
@@ -166,22 +165,37 @@ def test_each_role_may_read_with_one_get_parameters_exactly_the_secrets_its_func
 
     def ssm(role):
         out = {}
-        for policy in r[role]["Properties"]["Policies"]:
-            for st in policy["PolicyDocument"]["Statement"]:
-                actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
-                for a in actions:
-                    if a.startswith("ssm:"):
-                        res = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
-                        out.setdefault(a, set()).update(x["Fn::Sub"].rsplit("${", 1)[1].rstrip("}") for x in res)
+        for st in statements(r, role):
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            for a in actions:
+                if a.startswith("ssm:"):
+                    res = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+                    out.setdefault(a, set()).update(x["Fn::Sub"].rsplit("${", 1)[1].rstrip("}") for x in res)
         return out
 
-    assert ssm("FunctionRole") == {"ssm:GetParameters": {"ApiKeyParameterName", "ApiSecretParameterName",
-                                                         "PrivateKeyParameterName", "GuardKeyParameterName",
-                                                         "TokenKeyParameterName"}}
+    vonage = {"ApiKeyParameterName", "ApiSecretParameterName", "PrivateKeyParameterName", "GuardKeyParameterName"}
+    # Only check signs verification tokens and only jwks publishes their key: the others
+    # cannot read the signing key.
+    assert ssm("FunctionRole") == {"ssm:GetParameters": vonage}
+    assert ssm("CheckRole") == {"ssm:GetParameters": vonage | {"TokenKeyParameterName"}}
     assert ssm("JwksRole") == {"ssm:GetParameters": {"TokenKeyParameterName"}}
     events = ssm("EventsRole")
     assert set(events) == {"ssm:GetParameters"}
-    assert not events["ssm:GetParameters"] & {"ApiKeyParameterName", "ApiSecretParameterName", "PrivateKeyParameterName"}
+    assert events["ssm:GetParameters"] == {"SignatureSecretParameterName", "GuardKeyParameterName"}
+    roles = {fn: r[f"{fn}Function"]["Properties"]["Role"]["Fn::GetAtt"][0] for fn in FUNCTIONS}
+    assert roles == {"Request": "FunctionRole", "Check": "CheckRole", "Cancel": "FunctionRole",
+                     "Search": "FunctionRole", "Control": "FunctionRole", "Jwks": "JwksRole", "Events": "EventsRole"}
+    checked = [f for f in FUNCTIONS if "TOKEN_KEY_PARAM" in r[f"{f}Function"]["Properties"]["Environment"]["Variables"]]
+    assert sorted(checked) == ["Check", "Jwks"], "only they fetch it"
+
+
+def statements(r, role):
+    """Every policy statement of a role: inline, and of the managed policies it attaches."""
+    props = r[role]["Properties"]
+    for policy in props.get("Policies", []):
+        yield from policy["PolicyDocument"]["Statement"]
+    for arn in props.get("ManagedPolicyArns", []):
+        yield from r[arn["Ref"]]["Properties"]["PolicyDocument"]["Statement"]
 
 
 def test_the_guard_roles_may_make_exactly_the_dynamodb_calls_its_store_makes():
@@ -196,13 +210,13 @@ def test_the_guard_roles_may_make_exactly_the_dynamodb_calls_its_store_makes():
 
     def dynamo(role):
         out = set()
-        for policy in r[role]["Properties"]["Policies"]:
-            for st in policy["PolicyDocument"]["Statement"]:
-                actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
-                out |= {a for a in actions if a.startswith("dynamodb:")}
+        for st in statements(r, role):
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            out |= {a for a in actions if a.startswith("dynamodb:")}
         return out
 
     assert dynamo("FunctionRole") == used
+    assert dynamo("CheckRole") == used
     # Events only records outcomes and credits successes: no batch read.
     assert dynamo("EventsRole") == used - {"dynamodb:BatchGetItem"}
     assert dynamo("JwksRole") == set()
