@@ -275,6 +275,10 @@ pub fn refunds(
             (month_key, -r.spend, month_end),
         ]);
         out.extend(caller_key.map(|k| (k, -r.spend, day_end)));
+        if !r.caller.is_empty() {
+            let converted = key::caller_converted_day(&r.caller, day);
+            out.push((converted, r.spend, day_end));
+        }
         let bases = unverified_bases([&r.range, &r.prefix, &r.calling_code, &r.ip, &r.net]);
         out.extend(
             bases

@@ -62,7 +62,8 @@ const HOLD: usize = 3;
 const LIVE: usize = 4;
 const LIVE_BY: usize = 5;
 const IDEMPOTENCY: usize = 6;
-const FIXED: usize = 7;
+const CALLER_CONVERTED: usize = 7;
+const FIXED: usize = 8;
 
 impl Guard {
     /// A new verification to the subject's number: every start limit.
@@ -113,6 +114,7 @@ impl Guard {
             s.idempotency
                 .as_ref()
                 .map_or_else(|| key::idempotency("-"), |(k, _)| k.clone()),
+            key::caller_converted_day(&s.caller, day),
         ];
         keys.extend(segments::keys(s));
         // The address's own starts go ahead like the rest: a refused retry behind a carrier
@@ -232,6 +234,13 @@ impl Guard {
         let offset = charge_at + by_class[..index].iter().map(Vec::len).sum::<usize>();
         let mut charges = by_class[index].clone();
         let mut spend_month = None;
+        // A caller whose users convert gets more: twice what converted today, at least its limit.
+        let converted = 2 * seen[CALLER_CONVERTED].count;
+        for c in charges.iter_mut() {
+            if c.rule == Some(Rule::CallerSpendPerDay) {
+                c.max = c.max.max(converted);
+            }
+        }
         for (i, c) in charges.iter().enumerate() {
             let Some(rule) = c.rule else { continue };
             let total = seen[offset + i].count + c.delta;

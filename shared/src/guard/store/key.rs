@@ -146,6 +146,10 @@ pub fn returning_spend_day(day: i64) -> String {
 pub fn returning_spend_month(month: &str) -> String {
     format!("g:rspend:m:{month}")
 }
+/// What an authenticated caller's never-verified starts that converted had cost, that day.
+pub fn caller_converted_day(caller: &str, day: i64) -> String {
+    format!("u:{caller}:conv:d:{day}")
+}
 /// An authenticated caller's never-verified spend on a UTC day.
 pub fn caller_spend_day(caller: &str, day: i64) -> String {
     format!("u:{caller}:spend:d:{day}")

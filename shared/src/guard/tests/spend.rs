@@ -97,7 +97,7 @@ fn only_a_believable_price_in_eur_is_taken() {
 }
 
 #[tokio::test]
-async fn a_callers_converted_starts_give_its_budget_back() {
+async fn a_callers_converted_starts_give_its_budget_back_and_grow_it() {
     let policy = Policy::parse(
         "caller_spend_per_day=0.20",
         "*=off,caller_spend_per_day=enforce",
@@ -122,10 +122,12 @@ async fn a_callers_converted_starts_give_its_budget_back() {
         g.started(&s, &a, &id).await;
         check(&g, &id, None, "0").await.unwrap();
     }
-    for i in 0..2 {
-        g.admit_start(&app(&format!("+4478009123{i:02}"), "api-key:k1"))
+    // And its users converted EUR 1.00 today: it may leave twice that unconverted.
+    for i in 0..20 {
+        let s = app(&format!("+4478009123{i:02}"), "api-key:k1");
+        g.admit_start(&s)
             .await
-            .unwrap();
+            .unwrap_or_else(|e| panic!("{i}: {e:?}"));
     }
     let over = g.admit_start(&app("+447800912399", "api-key:k1")).await;
     assert_eq!(
@@ -133,11 +135,14 @@ async fn a_callers_converted_starts_give_its_budget_back() {
         "caller_spend_per_day",
         "what did not convert fills it"
     );
-    assert!(
-        g.admit_start(&app("+447800912398", "api-key:k2"))
+    // A key whose users never converted has its EUR 0.20: two starts.
+    for i in 0..2 {
+        g.admit_start(&app(&format!("+4478019123{i:02}"), "api-key:k2"))
             .await
-            .is_ok()
-    );
+            .unwrap();
+    }
+    let over = g.admit_start(&app("+447801912399", "api-key:k2")).await;
+    assert_eq!(rule_of(over), "caller_spend_per_day");
     assert!(
         g.admit_start(&app("+447800912397", "")).await.is_ok(),
         "no caller, no such budget"
