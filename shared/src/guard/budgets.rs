@@ -299,6 +299,23 @@ pub fn refunds(
     out
 }
 
+/// What an admitted `trigger_next_event` adds to its start's budget: one delivery now, since
+/// the refund when the verification ends reckons deliveries by time (two minutes apart) and an
+/// early one would otherwise be given back. Errs towards counting too much, never too little.
+pub fn trigger_charge(r: &Record, s: &Subject) -> Vec<(String, i64, i64)> {
+    let (day, day_end) = rules::window(r.created_at, DAY);
+    let (day_key, month_key) =
+        spend_keys(Class::from_code(r.class), day, &rules::month(r.created_at));
+    let mut out = vec![
+        (day_key, s.price, day_end),
+        (month_key, s.price, r.created_at + 32 * DAY),
+    ];
+    if Class::from_code(r.class) == Class::New && !r.caller.is_empty() {
+        out.push((key::caller_spend_day(&r.caller, day), s.price, day_end));
+    }
+    out
+}
+
 /// Verify's `price` for a verification, in 1/10000 EUR: only an amount in EUR (the budgets'
 /// currency) between 0 and 10 is believed.
 pub fn billed(price: Option<&str>, currency: Option<&str>) -> Option<i64> {

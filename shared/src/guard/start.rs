@@ -5,7 +5,7 @@
 //! with the resend gate claimed beside them (a race lost on any of them takes the rest back);
 //! (3) after Verify's answer, the record. A start Verify did not send gives everything back.
 
-use futures_util::future::join_all;
+use futures_util::future::{join_all, try_join_all};
 
 use super::budgets::{self, Charge, Class};
 use super::rules::{self, DAY, MINUTE, Mode, Rule, retry_after_s};
@@ -416,6 +416,15 @@ impl Guard {
                     }
                     v.over(Rule::TriggerGap, open_at);
                 }
+            }
+            if !v.refused() {
+                let charge = budgets::trigger_charge(record, s);
+                try_join_all(
+                    charge
+                        .iter()
+                        .map(|(k, d, end)| self.store.add(k, *d, s.now, *end)),
+                )
+                .await?;
             }
             Ok(v.result())
         });

@@ -13,6 +13,27 @@ async fn owner_spend_today(g: &Guard, clock: &FakeClock) -> i64 {
     g.store.peek(&keys, clock.now_ms()).await.unwrap()[0].count
 }
 
+/// A number verified once from `owner` (so its starts from there are its owner's), an hour
+/// later started again with workflow 1; the new start's id.
+async fn owner_starts_workflow_1(
+    g: &Guard,
+    clock: &FakeClock,
+    number: &str,
+    owner: Option<std::net::IpAddr>,
+) -> String {
+    let id = begin(g, number, owner).await.unwrap();
+    check(g, &id, owner, "0").await.unwrap();
+    clock.advance_ms(HOUR);
+    let s = g
+        .subject(&num(number), owner)
+        .with_workflow(3, 605_000)
+        .with_calls(2);
+    let a = g.admit_start(&s).await.unwrap();
+    let id = format!("{:032x}", rand_id() + 0xb000);
+    g.started(&s, &a, &id).await;
+    id
+}
+
 #[tokio::test]
 async fn calls_are_priced_apart_from_texts() {
     let policy = Policy::parse(
@@ -46,18 +67,7 @@ async fn calls_are_priced_apart_from_texts() {
 async fn a_right_codes_billed_price_replaces_the_estimate() {
     let (g, clock) = guard(only(&[]));
     let owner = ip("198.51.100.40");
-    let number = "+447819912345";
-    // Verified once: from now on its starts from this address are its owner's.
-    let id = begin(&g, number, owner).await.unwrap();
-    check(&g, &id, owner, "0").await.unwrap();
-    clock.advance_ms(HOUR);
-    let s = g
-        .subject(&num(number), owner)
-        .with_workflow(3, 605_000)
-        .with_calls(2);
-    let a = g.admit_start(&s).await.unwrap();
-    let id = format!("{:032x}", 0xb111u32);
-    g.started(&s, &a, &id).await;
+    let id = owner_starts_workflow_1(&g, &clock, "+447819912345", owner).await;
     assert_eq!(
         owner_spend_today(&g, &clock).await,
         3000,
@@ -146,5 +156,35 @@ async fn a_callers_converted_starts_give_its_budget_back_and_grow_it() {
     assert!(
         g.admit_start(&app("+447800912397", "")).await.is_ok(),
         "no caller, no such budget"
+    );
+}
+
+#[tokio::test]
+async fn a_triggered_delivery_is_counted_when_it_is_made() {
+    let (g, clock) = guard(only(&[]));
+    let owner = ip("198.51.100.41");
+    // Workflow 1, EUR 0.10 a delivery: 0.30 estimated at the start.
+    let id = owner_starts_workflow_1(&g, &clock, "+447819912346", owner).await;
+    clock.advance_ms(61_000);
+    let record = g.known(&id).await.unwrap().unwrap();
+    let source = Source::Peer(owner);
+    g.admit_trigger(&g.subject_of(&record, &source), &record, &id)
+        .await
+        .unwrap();
+    assert_eq!(
+        owner_spend_today(&g, &clock).await,
+        4000,
+        "one delivery more, now"
+    );
+    // A right code 30 s later: two deliveries were made (the SMS and the triggered call);
+    // the refund by time gives back two of the three, leaving what was made.
+    clock.advance_ms(30_000);
+    let src = g.source_of(&source);
+    g.admit_check(&record, &id, &src).await.unwrap();
+    g.checked_code(&id, &record, &src, "0", None).await;
+    assert_eq!(
+        owner_spend_today(&g, &clock).await,
+        2000,
+        "the SMS and the call"
     );
 }
