@@ -4,6 +4,7 @@ successful check answers, verified the way a backend would (PyJWT against the se
 the log and EMF metric lines, parsed from the server's output and checked against what the test
 did."""
 
+import base64
 import json
 import threading
 import time
@@ -116,9 +117,17 @@ def test_a_backend_verifies_the_token_with_the_published_keys(built, tmp_path):
 
         # --- what a backend does ---
         key = PyJWKClient(f"{base}/.well-known/jwks.json").get_signing_key_from_jwt(token)
-        claims = jwt.decode(token, key.key, algorithms=["EdDSA", "ES256"],
+        claims = jwt.decode(token, key.key, algorithms=[key.algorithm_name],
                             audience="verify-proxy-backend", issuer="verify-proxy")
         # --------------------------
+        # A forged header naming ES256 over the EdDSA key is refused as a token error (with
+        # algorithms=["EdDSA", "ES256"] PyJWT raised TypeError, which a backend may not catch).
+        head, body, sig = token.split(".")
+        forged_head = base64.urlsafe_b64encode(json.dumps({"alg": "ES256", "kid": key.key_id, "typ": "JWT"})
+                                               .encode()).rstrip(b"=").decode()
+        with pytest.raises(jwt.InvalidTokenError):
+            jwt.decode(f"{forged_head}.{body}.{sig}", key.key, algorithms=[key.algorithm_name],
+                       audience="verify-proxy-backend", issuer="verify-proxy")
         assert claims["sub"] == "+447700900802"
         assert claims["request_id"] == request_id
         assert claims["exp"] - claims["iat"] == 300
