@@ -172,9 +172,13 @@ def test_test_number_codes_cannot_be_guessed(server):
     # hold back its address.
     advance(port, 61)
     status, body, _ = start(port, TEST_NUMBER)
-    assert status == 200 and body["request_id"] == rid
-    status, _, _ = call(port, "POST", "/check", {"request_id": rid, "code": TEST_CODE})
+    # A start of its own (before, every start to a test number had the same id, so a guesser
+    # who had seen one could spend every later one).
+    assert status == 200 and body["request_id"] != rid
+    assert call(port, "POST", "/check", {"request_id": rid, "code": TEST_CODE})[0] == 410
+    status, checked, _ = call(port, "POST", "/check", {"request_id": body["request_id"], "code": TEST_CODE})
     assert status == 200
+    assert checked["event_id"] != "7E57000000000000" and checked["price"] != "0.00000000", "shaped like any"
     assert sms_count(port) == 0
 
 

@@ -183,7 +183,9 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(right.status(), 200);
-        assert_eq!(json_of(&right)["price"], "0.00000000");
+        // Shaped like any success: a price and an event id of its own.
+        assert_eq!(json_of(&right)["price"], "0.10000000");
+        assert_ne!(json_of(&right)["event_id"], "7E57000000000000");
     }
 
     #[tokio::test]

@@ -1,11 +1,15 @@
 //! Test numbers: configured numbers with fixed codes that never reach Vonage (app-store review,
 //! CI smoke tests). Off unless `TEST_NUMBERS` is set; codes (6 digits) are compared in
-//! constant time. Answers are typed like Verify's, so callers cannot tell them apart by shape,
-//! and a test verification's id is an HMAC of the number keyed by its code: knowing the number
-//! does not give the id. The guard counts their wrong codes like any other.
+//! constant time. Answers look like Verify's (an event id and a price like a real success's),
+//! and every start gets an id of its own: 8 random bytes and an HMAC of the number and those
+//! bytes keyed by the code, so knowing the number gives no id and one start's id says nothing
+//! of the next (before, every start to a test number had the same id). The guard counts their
+//! wrong codes like any other.
 
 use hmac::{Hmac, KeyInit, Mac};
+use rand::{RngCore, SeedableRng};
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
 
 use crate::verify::types::{CheckResponse, ControlResponse, StartResponse};
 use crate::verify::values::{Command, Number, Pin, RequestId};
@@ -53,28 +57,52 @@ impl TestNumbers {
             .map(|(_, c)| c)
     }
 
-    /// The request id a test number's verification gets: HMAC-SHA256(code, number), 32 hex.
-    fn id_of(number: &Number, code: &Pin) -> RequestId {
+    /// A test verification's id: `nonce` and HMAC-SHA256(code, number | nonce), 16 bytes in
+    /// all, as 32 hex digits like a v1 id.
+    fn id_of(number: &Number, code: &Pin, nonce: &[u8; 8]) -> [u8; 16] {
         let digest = Hmac::<Sha256>::new_from_slice(code.expose().as_bytes())
             .map(|mut mac| {
                 mac.update(number.digits().as_bytes());
+                mac.update(b"|");
+                mac.update(nonce);
                 mac.finalize().into_bytes()
             })
             .unwrap_or_default();
-        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        RequestId::from_trusted(hex)
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(nonce);
+        id[8..].copy_from_slice(&digest[..8]);
+        id
     }
 
-    /// The id a configured test number's verification gets (`None` for other numbers).
+    /// A fresh id for a start to a configured test number (`None` for other numbers).
     pub fn request_id(&self, number: &Number) -> Option<RequestId> {
-        self.code_for(number).map(|code| Self::id_of(number, code))
+        let code = self.code_for(number)?;
+        let mut nonce = [0u8; 8];
+        rand::rngs::StdRng::from_os_rng().fill_bytes(&mut nonce);
+        let hex: String = Self::id_of(number, code, &nonce)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Some(RequestId::from_trusted(hex))
     }
 
+    /// The test number an id was issued for (compared in constant time), if any.
     fn number_of(&self, request_id: &RequestId) -> Option<&Number> {
+        let raw = request_id.as_str();
+        let bytes: Vec<u8> = (0..raw.len() / 2)
+            .filter_map(|i| u8::from_str_radix(raw.get(2 * i..2 * i + 2)?, 16).ok())
+            .collect();
+        let id: [u8; 16] = bytes.try_into().ok()?;
+        let nonce: [u8; 8] = id[..8].try_into().ok()?;
         self.entries
             .iter()
-            .find(|(n, c)| &Self::id_of(n, c) == request_id)
+            .find(|(n, c)| bool::from(Self::id_of(n, c, &nonce).ct_eq(&id)))
             .map(|(n, _)| n)
+    }
+
+    /// Whether `request_id` is one this deployment issued to a test number.
+    pub fn issued(&self, request_id: &RequestId) -> bool {
+        self.number_of(request_id).is_some()
     }
 
     /// `/request` for a test number: answered here, nothing is sent.
@@ -93,9 +121,10 @@ impl TestNumbers {
         Some(if expected.matches(code) {
             CheckResponse {
                 request_id: id,
-                event_id: Some("7E57000000000000".into()),
+                event_id: Some(event_id()),
                 status: "0".into(),
-                price: Some("0.00000000".into()),
+                // What a real verification's success says (nothing is billed for this one).
+                price: Some("0.10000000".into()),
                 currency: Some("EUR".into()),
                 ..CheckResponse::default()
             }
@@ -118,6 +147,13 @@ impl TestNumbers {
             error_text: None,
         })
     }
+}
+
+/// An event id shaped like Verify's (16 hex digits, upper case), random.
+fn event_id() -> String {
+    let mut raw = [0u8; 8];
+    rand::rngs::StdRng::from_os_rng().fill_bytes(&mut raw);
+    raw.iter().map(|b| format!("{b:02X}")).collect()
 }
 
 #[cfg(test)]
@@ -151,7 +187,19 @@ mod tests {
             "not derived from the number alone"
         );
         let other_code = TestNumbers::parse("+447700900999:654321").unwrap();
-        assert_ne!(other_code.request_id(&n("447700900999")), Some(id.clone()));
+        assert!(!other_code.issued(&id), "the id is keyed by the code");
+        let again = t.request_id(&n("447700900999")).unwrap();
+        assert_ne!(again, id, "every start its own id");
+        assert!(t.issued(&again) && t.issued(&id));
+        // Another id with the same random part but a made-up rest is not one of ours.
+        let forged =
+            RequestId::parse(&format!("{}{}", &id.as_str()[..16], "0123456789abcdef")).unwrap();
+        assert!(t.check(&forged, &p("123456")).is_none());
+        let success = t.check(&id, &p("123456")).unwrap();
+        let event = success.event_id.clone().unwrap();
+        assert!(event.len() == 16 && event.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(event, t.check(&id, &p("123456")).unwrap().event_id.unwrap());
+        assert_eq!(success.price.as_deref(), Some("0.10000000"));
         assert_eq!(t.check(&id, &p("123456")).unwrap().status, "0");
         assert_eq!(t.check(&id, &p("123457")).unwrap().status, "16");
         assert_eq!(t.check(&id, &p("12345")).unwrap().status, "16");
