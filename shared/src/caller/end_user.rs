@@ -83,7 +83,6 @@ mod tests {
     fn only_an_authenticated_caller_names_its_end_user() {
         let named = req(&[(IP_HEADER, "198.51.100.9"), (KEY_HEADER, "user:42")]);
         assert_eq!(source(&named, false).unwrap(), Source::Peer(None));
-        assert_eq!(source(&named, false).unwrap(), Source::Peer(None));
         assert_eq!(
             source(&named, true).unwrap(),
             Source::EndUser {

@@ -242,10 +242,12 @@ pub fn refunds(
     billed: Option<i64>,
 ) -> Vec<(String, i64, i64)> {
     let (day, day_end) = rules::window(r.created_at, DAY);
-    let month = rules::month(r.created_at);
-    let month_end = r.created_at + 32 * DAY;
     let class = Class::from_code(r.class);
-    let (day_key, month_key) = spend_keys(class, day, &month);
+    let spend = |delta: i64| {
+        spend_counters(r)
+            .into_iter()
+            .map(move |(k, end)| (k, delta, end))
+    };
     let mut out = Vec::new();
     if converted {
         out.push((
@@ -266,15 +268,9 @@ pub fn refunds(
             out.push((key::windowed(&key::ip_verified(&r.ip), day), 1, day_end));
         }
     }
-    let caller_key = (class == Class::New && !r.caller.is_empty())
-        .then(|| key::caller_spend_day(&r.caller, day));
     if converted && class == Class::New {
-        out.extend([
-            (key::windowed(key::GLOBAL_STARTS, day), -1, day_end),
-            (day_key, -r.spend, day_end),
-            (month_key, -r.spend, month_end),
-        ]);
-        out.extend(caller_key.map(|k| (k, -r.spend, day_end)));
+        out.push((key::windowed(key::GLOBAL_STARTS, day), -1, day_end));
+        out.extend(spend(-r.spend));
         if !r.caller.is_empty() {
             let converted = key::caller_converted_day(&r.caller, day);
             out.push((converted, r.spend, day_end));
@@ -292,28 +288,36 @@ pub fn refunds(
         None => -unused_spend(r, now),
     };
     if correction != 0 {
-        out.push((day_key, correction, day_end));
-        out.push((month_key, correction, month_end));
-        out.extend(caller_key.map(|k| (k, correction, day_end)));
+        out.extend(spend(correction));
+    }
+    out
+}
+
+/// The counters a recorded start's spend is in, with when each item may go: its class's day
+/// and month, and its caller's day for a never-verified start. Its charge, its refunds and a
+/// trigger's delivery all move these together.
+fn spend_counters(r: &Record) -> Vec<(String, i64)> {
+    let (day, day_end) = rules::window(r.created_at, DAY);
+    let class = Class::from_code(r.class);
+    let (day_key, month_key) = spend_keys(class, day, &rules::month(r.created_at));
+    let mut out = vec![(day_key, day_end), (month_key, r.created_at + 32 * DAY)];
+    if class == Class::New && !r.caller.is_empty() {
+        out.push((key::caller_spend_day(&r.caller, day), day_end));
     }
     out
 }
 
 /// What an admitted `trigger_next_event` adds to its start's budget: one delivery now, since
 /// the refund when the verification ends reckons deliveries by time (two minutes apart) and an
-/// early one would otherwise be given back. Errs towards counting too much, never too little.
+/// early one would otherwise be given back. Errs towards counting too much, never too little:
+/// the delivery is priced as the dearer of an SMS and a call (which comes next is the
+/// workflow's).
 pub fn trigger_charge(r: &Record, s: &Subject) -> Vec<(String, i64, i64)> {
-    let (day, day_end) = rules::window(r.created_at, DAY);
-    let (day_key, month_key) =
-        spend_keys(Class::from_code(r.class), day, &rules::month(r.created_at));
-    let mut out = vec![
-        (day_key, s.price, day_end),
-        (month_key, s.price, r.created_at + 32 * DAY),
-    ];
-    if Class::from_code(r.class) == Class::New && !r.caller.is_empty() {
-        out.push((key::caller_spend_day(&r.caller, day), s.price, day_end));
-    }
-    out
+    let delivery = s.price.max(s.call_price);
+    spend_counters(r)
+        .into_iter()
+        .map(|(k, end)| (k, delivery, end))
+        .collect()
 }
 
 /// Verify's `price` for a verification, in 1/10000 EUR: only an amount in EUR (the budgets'

@@ -161,19 +161,20 @@ pub fn stranger_spend_month(month: &str) -> String {
     format!("g:rsspend:m:{month}")
 }
 
-/// Locks: a range's block, a calling code's auto-block.
+/// Locks: a range's block, a calling code's and a network prefix's auto-blocks.
 pub fn range_lock(range: &str) -> String {
     format!("lock:r:{range}")
 }
 pub fn country_lock(calling_code: &str) -> String {
     format!("lock:c:{calling_code}")
 }
+pub fn prefix_lock(prefix: &str) -> String {
+    format!("lock:q:{prefix}")
+}
+
 /// A signed callback seen (its `jti`'s digest), for the freshness window of its signature.
 pub fn callback(jti: &str) -> String {
     format!("cb:{jti}")
-}
-pub fn prefix_lock(prefix: &str) -> String {
-    format!("lock:q:{prefix}")
 }
 
 /// Gates: a number's resend cooldown, a verification's trigger gap.
