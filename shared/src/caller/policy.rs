@@ -117,6 +117,7 @@ pub fn options(
             "pin_expiry" => seconds(value, 60, 3600, "60 to 3600 seconds"),
             "next_event_wait" => seconds(value, 60, 900, "60 to 900 seconds"),
             "workflow_id" => WorkflowId::parse(value).map(|w| w.get().to_string()),
+            _ if v2 => Locale::parse_v2(value).map(|l| l.as_str().to_string()),
             _ => Locale::parse_v1(value).map(|l| l.as_str().to_string()),
         };
         out.push((
@@ -369,18 +370,40 @@ mod tests {
         );
     }
 
-    /// The list is the vendored spec's, so it cannot drift from it unnoticed.
-    #[test]
-    fn locales_are_the_specs() {
-        let spec = include_str!("../../../simulator/spec/verify.yml");
-        let start = spec.find("- ar-xa").expect("the lg enum");
-        let listed: Vec<&str> = spec[start..]
+    /// The enum list starting at `first` in a vendored spec.
+    fn spec_enum<'a>(spec: &'a str, first: &str) -> Vec<&'a str> {
+        let start = spec.find(first).expect("the enum");
+        spec[start..]
             .lines()
             .map(str::trim)
             .take_while(|l| l.starts_with("- "))
             .map(|l| l.trim_start_matches("- "))
-            .collect();
-        assert_eq!(listed, crate::verify::values::V1_LOCALES);
+            .collect()
+    }
+
+    /// The lists are the vendored specs', so they cannot drift from them unnoticed.
+    #[test]
+    fn locales_are_the_specs() {
+        let v1 = include_str!("../../../simulator/spec/verify.yml");
+        assert_eq!(spec_enum(v1, "- ar-xa"), crate::verify::values::V1_LOCALES);
+        let v2 = include_str!("../../../simulator/spec/verify.v2.yml");
+        let language = &v2[v2.find("    Language:").expect("the Language schema")..];
+        assert_eq!(
+            spec_enum(language, "- en-us"),
+            crate::verify::values::V2_LOCALES
+        );
+    }
+
+    /// Under v2 a v1-only language (Japanese) is the caller's 400, not Vonage's 422 turned 502.
+    #[test]
+    fn a_language_v2_lacks_is_a_400_under_v2() {
+        let v2 = Config::from_pairs(&[("VERIFY_API", "v2"), ("ALLOWED_OPTIONS", "lg")]).unwrap();
+        let asked = |lg: &str| options(&Fields::from_pairs(&[("lg", lg)]), &v2);
+        assert!(matches!(asked("ja-jp"), Err(ProxyError::Invalid { .. })));
+        assert_eq!(asked("pt-br").unwrap(), vec![("lg", "pt-br".to_string())]);
+        let v1 = Config::from_pairs(&[("ALLOWED_OPTIONS", "lg")]).unwrap();
+        let ja = options(&Fields::from_pairs(&[("lg", "ja-jp")]), &v1).unwrap();
+        assert!(ja.contains(&("lg", "ja-jp".to_string())));
     }
 
     #[test]

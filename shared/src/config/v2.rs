@@ -119,6 +119,7 @@ mod tests {
             ("VERIFY_CHANNEL_TIMEOUT", "10"),
             ("VERIFY_CODE_LENGTH", "11"),
             ("VERIFY_LOCALE", "english"),
+            ("VERIFY_LOCALE", "ja-jp"),
             ("VERIFY_CHANNELS", "whatsapp"),
         ] {
             let e = v2(&[(name, value)]).unwrap_err();

@@ -19,6 +19,11 @@ use problem::{invalid_params, not_found, problem, problem_with, throttled, unaut
 const TIMEOUT_RANGE: std::ops::RangeInclusive<i64> = 15..=900;
 const DEFAULT_TIMEOUT: i64 = 180;
 const MAX_STEPS: usize = 3;
+/// `verify.v2.yml`'s `Language` enum: v2 refuses a v1 language it lacks (422).
+const LOCALES: &[&str] = &[
+    "en-us", "en-gb", "es-es", "es-mx", "es-us", "it-it", "fr-fr", "de-de", "ru-ru", "hi-in",
+    "pt-br", "pt-pt", "id-id",
+];
 
 enum Route<'a> {
     Start,
@@ -149,9 +154,7 @@ fn parse_start(v: &Value) -> Result<V2Start, Vec<(&'static str, String)>> {
         }
     };
     if let Some(l) = v.get("locale")
-        && !l
-            .as_str()
-            .is_some_and(|s| s.len() == 5 && s.as_bytes()[2] == b'-')
+        && !l.as_str().is_some_and(|s| LOCALES.contains(&s))
     {
         errors.push(("locale", "not a supported locale".into()));
     }

@@ -270,6 +270,11 @@ async fn every_problem_answer() {
             json!({"brand": "Acme", "channel_timeout": 5, "workflow": [{"channel": "sms", "to": "447700900904"}]}),
             "channel_timeout",
         ),
+        // A v1 language v2's Language enum lacks.
+        (
+            json!({"brand": "Acme", "locale": "ja-jp", "workflow": [{"channel": "sms", "to": "447700900904"}]}),
+            "locale",
+        ),
     ] {
         let (st, b) = start(&s, body.clone()).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
