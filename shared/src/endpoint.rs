@@ -17,7 +17,7 @@ use crate::caller::{Fields, status};
 use crate::config::{AuthMode, Config};
 use crate::deps::Deps;
 use crate::error::ProxyError;
-use crate::guard::{Guarded, Seen};
+use crate::guard::{Guard, Guarded, Seen};
 use crate::metrics::{self, Facts};
 use crate::verify::Call;
 use crate::verify::types::HasStatus;
@@ -47,6 +47,8 @@ pub trait Endpoint {
 struct Trace {
     seen: Seen,
     caller: Option<String>,
+    /// The App Check token's keyed digest, cut short: one install's lines link up.
+    app_token: Option<String>,
     /// Verify's status and the call's time, when Verify was called.
     upstream: Option<(String, u64)>,
     delivered: bool,
@@ -85,6 +87,7 @@ pub async fn serve<E: Endpoint>(req: Request, deps: &Deps) -> Response<Body> {
         source_ip = caller_ip(&req).map(|ip| ip.to_string()),
         apigw_request_id = gateway_request_id(&req),
         caller = trace.caller.as_deref(),
+        app_token = trace.app_token.as_deref(),
         number = seen.number.as_ref().map(|n| n.masked()),
         number_hmac = seen.number_digest.as_deref(),
         calling_code = seen.calling_code.as_deref(),
@@ -130,7 +133,12 @@ async fn run<E: Endpoint>(
     {
         return Err(ProxyError::OriginNotAllowed);
     }
-    trace.caller = deps.auth.check(req).await?.0;
+    let caller = deps.auth.check(req).await?;
+    trace.caller = caller.name.clone();
+    trace.app_token = caller
+        .token
+        .as_ref()
+        .map(|t| Guard::log_digest(&deps.guard.token_digest(&t.id)));
     let content_type = req
         .headers()
         .get("content-type")
@@ -150,6 +158,10 @@ async fn run<E: Endpoint>(
     // Budgets per API key or IAM principal; an App Check app id is every install's, so not.
     if let (AuthMode::ApiKey | AuthMode::Iam, Some(caller)) = (deps.auth.mode(), &trace.caller) {
         input.set_caller(caller);
+    }
+    // ... but each install's token is its own: counted per token, spent once if limited-use.
+    if let Some(token) = &caller.token {
+        input.set_app_token(token);
     }
     // The guard before anything that costs: a refusal sends nothing and loads no secret.
     // Boxed: the DynamoDB client's futures are large, and stacks of test threads are not.

@@ -24,6 +24,7 @@ impl Endpoint for Start {
             shape: policy::shape(&options, channel, config),
             idempotency_key: None,
             caller: None,
+            app_token: None,
             options,
             channel,
         })
@@ -34,6 +35,8 @@ impl Endpoint for Start {
     }
 }
 
+#[cfg(test)]
+mod app_check_tests;
 #[cfg(test)]
 mod caller_tests;
 

@@ -16,6 +16,7 @@ use tokio::sync::{Mutex, RwLock};
 
 use crate::config::{AppCheckConfig, AuthMode, Config};
 use crate::error::ProxyError;
+use crate::verify::types::TokenUse;
 
 /// Algorithms App Check tokens may use; anything else (`none`, HMAC) is refused.
 const ALGORITHMS: &[Algorithm] = &[Algorithm::RS256, Algorithm::ES256];
@@ -26,9 +27,23 @@ const REFETCH_GAP: Duration = Duration::from_secs(60);
 const STALE_GRACE: Duration = Duration::from_secs(24 * 3600);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The caller, as far as this deployment knows it (for the log line).
+/// The caller, as far as this deployment knows it: its name for the log line and budgets
+/// (`api-key:ID`, an IAM principal, `app:APP_ID`), and the App Check token it came with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Caller(pub Option<String>);
+pub struct Caller {
+    pub name: Option<String>,
+    /// One install's token for its lifetime (the app id is every install's).
+    pub token: Option<TokenUse>,
+}
+
+impl Caller {
+    fn named(name: String) -> Self {
+        Self {
+            name: Some(name),
+            token: None,
+        }
+    }
+}
 
 pub struct CallerAuth {
     mode: AuthMode,
@@ -75,13 +90,13 @@ impl CallerAuth {
     pub async fn check(&self, req: &Request) -> Result<Caller, ProxyError> {
         let refused = |reason| Err(ProxyError::Unauthorized { reason });
         match self.mode {
-            AuthMode::None => Ok(Caller(None)),
+            AuthMode::None => Ok(Caller::default()),
             AuthMode::ApiKey => match identity(req, |i| i.api_key_id.clone()) {
-                Some(id) => Ok(Caller(Some(format!("api-key:{id}")))),
+                Some(id) => Ok(Caller::named(format!("api-key:{id}"))),
                 None => refused("no_api_key"),
             },
             AuthMode::Iam => match identity(req, |i| i.user_arn.clone().or(i.caller.clone())) {
-                Some(arn) => Ok(Caller(Some(arn))),
+                Some(arn) => Ok(Caller::named(arn)),
                 None => refused("no_iam_caller"),
             },
             AuthMode::AppCheck => {
@@ -97,8 +112,11 @@ impl CallerAuth {
                 let Some(token) = token else {
                     return refused("app_check_missing");
                 };
-                let app = app_check.verify(token).await?;
-                Ok(Caller(Some(format!("app:{app}"))))
+                let (app, token) = app_check.verify(token).await?;
+                Ok(Caller {
+                    name: Some(format!("app:{app}")),
+                    token: Some(token),
+                })
             }
         }
     }
@@ -124,7 +142,13 @@ struct AppClaims {
     iat: Option<i64>,
     #[serde(default)]
     nbf: Option<i64>,
+    /// Set on limited-use tokens (Firebase: 16 to 500 bytes).
+    #[serde(default)]
+    jti: Option<String>,
 }
+
+/// Firebase's bounds on a limited-use token's `jti`.
+const JTI_BYTES: std::ops::RangeInclusive<usize> = 16..=500;
 
 /// The longest lifetime App Check gives a token (its TTL is 30 minutes to 7 days): a token
 /// valid for longer was not made by App Check.
@@ -183,7 +207,8 @@ impl AppCheck {
 
     /// The app id of a valid token: signed by a key of the set, RS256 or ES256, with this
     /// deployment's issuer and one of its audiences, not expired.
-    pub async fn verify(&self, token: &str) -> Result<String, ProxyError> {
+    /// The app id and the token, when it is genuine, current and shaped as App Check makes them.
+    pub async fn verify(&self, token: &str) -> Result<(String, TokenUse), ProxyError> {
         let refused = |reason| ProxyError::Unauthorized { reason };
         let header = decode_header(token).map_err(|_| refused("app_check_malformed"))?;
         if !ALGORITHMS.contains(&header.alg) {
@@ -223,7 +248,23 @@ impl AppCheck {
         if c.exp - issued > APP_CHECK_MAX_LIFETIME_S || c.exp - now > APP_CHECK_MAX_LIFETIME_S {
             return Err(refused("app_check_lifetime"));
         }
-        Ok(data.claims.sub)
+        if c.jti
+            .as_ref()
+            .is_some_and(|j| !JTI_BYTES.contains(&j.len()))
+        {
+            return Err(refused("app_check_jti"));
+        }
+        let id = match &c.jti {
+            Some(jti) => jti.clone(),
+            None => token.rsplit('.').next().unwrap_or(token).to_string(),
+        };
+        let app_token = TokenUse {
+            id,
+            limited_use: c.jti.is_some(),
+            spend: self.config.limited_use_on_request,
+            expires_ms: c.exp.saturating_mul(1000),
+        };
+        Ok((data.claims.sub, app_token))
     }
 
     /// The key `kid` names: from the cache while it is fresh; otherwise fetched again (at

@@ -51,6 +51,10 @@ pub struct AppCheckConfig {
     /// its users' App Check tokens, so `X-End-User-IP`/`-Key` are believed as with `api-key`.
     /// Off by default: a token from a device says nothing about headers the device sets.
     pub trust_end_user_headers: bool,
+    /// `APP_CHECK_LIMITED_USE=request`: a start needs a limited-use token (one with a `jti`,
+    /// from `getLimitedUseToken()`), and each starts at most one verification (its `jti` is
+    /// kept in the guard's store until the token expires). Other endpoints take any token.
+    pub limited_use_on_request: bool,
 }
 
 pub const FIREBASE_APP_CHECK_JWKS: &str = "https://firebaseappcheck.googleapis.com/v1/jwks";
@@ -139,6 +143,12 @@ fn app_check(env: &Env) -> Result<AppCheckConfig, ConfigError> {
                 &[("trust", true), ("ignore", false)],
             )?
             .unwrap_or(false),
+        limited_use_on_request: env
+            .choice(
+                "APP_CHECK_LIMITED_USE",
+                &[("request", true), ("off", false)],
+            )?
+            .unwrap_or(false),
     })
 }
 
@@ -181,6 +191,19 @@ mod tests {
         assert_eq!(a.issuer, "https://firebaseappcheck.googleapis.com/123456");
         assert_eq!(a.audiences, vec!["projects/123456"]);
         assert_eq!(a.header, "x-firebase-appcheck");
+        assert!(!a.limited_use_on_request && !a.trust_end_user_headers);
+        let limited = from(&[
+            ("CALLER_AUTH", "app-check"),
+            ("APP_CHECK_PROJECT_NUMBER", "123456"),
+            ("APP_CHECK_LIMITED_USE", "request"),
+        ]);
+        assert!(limited.unwrap().app_check.unwrap().limited_use_on_request);
+        let wrong = from(&[
+            ("CALLER_AUTH", "app-check"),
+            ("APP_CHECK_PROJECT_NUMBER", "123456"),
+            ("APP_CHECK_LIMITED_USE", "always"),
+        ]);
+        assert_eq!(wrong.unwrap_err().name, "APP_CHECK_LIMITED_USE");
         assert!(from(&[("CALLER_AUTH", "app-check")]).is_err(), "no project");
         let plain_http = from(&[
             ("CALLER_AUTH", "app-check"),

@@ -8,7 +8,7 @@
 use futures_util::future::try_join_all;
 
 use super::budgets::{self, Class};
-use super::rules::{self, HOUR, Mode, Rule, retry_after_s};
+use super::rules::{self, HOUR, MINUTE, Mode, Rule, retry_after_s};
 use super::store::key;
 use super::verdict::Verdict;
 use super::{Guard, Lock, RETURNING_MEMORY, Record, STRIKE_MEMORY, Store, StoreError};
@@ -221,6 +221,22 @@ impl Guard {
             Ok(claimed) => claimed.is_ok(),
             Err(e) => {
                 self.store_lost(e, "note a callback");
+                true
+            }
+        }
+    }
+
+    /// Whether a limited-use App Check token (its `jti`) is spent for the first time; it stays
+    /// spent until it expires (at least a minute, for clock skew). A store failure counts as
+    /// first, as every guard rule fails open by `GUARD_STORE` settings alike.
+    pub async fn first_token_use(&self, jti: &str, expires_ms: i64) -> bool {
+        let now = self.now();
+        let key = key::app_token(&self.token_digest(jti));
+        let until = expires_ms.max(now) + MINUTE;
+        match self.store.claim(&key, now, until).await {
+            Ok(claimed) => claimed.is_ok(),
+            Err(e) => {
+                self.store_lost(e, "spend an App Check token");
                 true
             }
         }

@@ -11,7 +11,7 @@ use crate::verify::Call;
 use crate::verify::Command;
 use crate::verify::types::{
     CheckRequest, ControlRequest, HasStatus, SearchRecord, SearchRequest, SearchResponse,
-    StartRequest, StartResponse,
+    StartRequest, StartResponse, TokenUse,
 };
 
 pub trait Guarded: Call {
@@ -43,6 +43,9 @@ pub trait Guarded: Call {
 
     /// The authenticated caller (`api-key:ID`, an IAM principal); only a start keeps it.
     fn set_caller(&mut self, _caller: &str) {}
+
+    /// The App Check token the call came with; only a start counts (and may spend) it.
+    fn set_app_token(&mut self, _token: &TokenUse) {}
 
     /// When the call failed: what the admission counted goes back if nothing was sent.
     fn unsent(
@@ -79,6 +82,20 @@ impl Guarded for StartRequest {
             .with_calls(self.shape.calls);
         if let Some(caller) = &self.caller {
             subject.caller = guard.caller_digest(caller);
+        }
+        if let Some(token) = &self.app_token {
+            // Spent before the verdict: one limited-use token is one attempt, admitted or not.
+            if token.spend && !token.limited_use {
+                return Err(ProxyError::Unauthorized {
+                    reason: "app_check_not_limited_use",
+                });
+            }
+            if token.spend && !guard.first_token_use(&token.id, token.expires_ms).await {
+                return Err(ProxyError::Unauthorized {
+                    reason: "app_check_replayed",
+                });
+            }
+            subject.token = guard.token_digest(&token.id);
         }
         if let Some(key) = &self.idempotency_key {
             let body = format!(
@@ -121,6 +138,10 @@ impl Guarded for StartRequest {
 
     fn set_caller(&mut self, caller: &str) {
         self.caller = Some(caller.to_string());
+    }
+
+    fn set_app_token(&mut self, token: &TokenUse) {
+        self.app_token = Some(token.clone());
     }
 
     async fn unsent(&self, guard: &Guard, (_, admitted): (Subject, Admitted), e: &ProxyError) {

@@ -101,6 +101,8 @@ pub struct Subject {
     pub plain: Option<Number>,
     /// The authenticated caller's digest (empty: none), for its own budget.
     pub caller: String,
+    /// The App Check token's digest (empty: none), for its starts per hour.
+    pub token: String,
     /// The caller's `Idempotency-Key` (as its store key) and the body's digest.
     pub idempotency: Option<(String, String)>,
 }
@@ -206,6 +208,11 @@ impl Guard {
         self.hasher.digest("caller", caller)
     }
 
+    /// An App Check token as its counters' key (and, cut short, its log field).
+    pub fn token_digest(&self, token_id: &str) -> String {
+        self.hasher.digest("app-token", token_id)
+    }
+
     /// [`Guard::subject`] for any source.
     pub fn subject_from(&self, number: &Number, from: &Source) -> Subject {
         let mut s = self.subject(number, from.ip());
@@ -226,6 +233,7 @@ impl Guard {
             calling_code: record.calling_code.clone(),
             ip: self.source_of(from),
             caller: record.caller.clone(),
+            token: String::new(),
             net: self.hasher.net(from.ip()),
             price: self.policy.price_units(&record.calling_code),
             call_price: self.policy.call_price_units(&record.calling_code),
@@ -255,6 +263,7 @@ impl Guard {
             plain: Some(number.clone()),
             idempotency: None,
             caller: String::new(),
+            token: String::new(),
         }
     }
 

@@ -26,6 +26,9 @@ pub enum Rule {
     OwnerPerDay,
     IpPer10Min,
     IpPerDay,
+    /// Starts per App Check token per hour: a token is one install's, so one token replayed
+    /// from many addresses is one caller (counted only with `CALLER_AUTH=app-check`).
+    TokenStartsPerHour,
     /// Distinct destination calling codes one IP may start to per UTC day.
     IpCallingCodes,
     /// Unverified starts to never-verified numbers from one address per day: at least this
@@ -80,7 +83,7 @@ pub enum Mode {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 24] = [
+    pub const ALL: [Rule; 25] = [
         Rule::NumberCooldown,
         Rule::NumberPerHour,
         Rule::NumberPerDay,
@@ -88,6 +91,7 @@ impl Rule {
         Rule::OwnerPerDay,
         Rule::IpPer10Min,
         Rule::IpPerDay,
+        Rule::TokenStartsPerHour,
         Rule::IpCallingCodes,
         Rule::IpUnverifiedPerDay,
         Rule::NetUnverifiedPerDay,
@@ -116,6 +120,7 @@ impl Rule {
             Rule::OwnerPerDay => "owner_per_day",
             Rule::IpPer10Min => "ip_per_10min",
             Rule::IpPerDay => "ip_per_day",
+            Rule::TokenStartsPerHour => "token_starts_per_hour",
             Rule::IpCallingCodes => "ip_calling_codes",
             Rule::IpUnverifiedPerDay => "ip_unverified_per_day",
             Rule::NetUnverifiedPerDay => "net_unverified_per_day",
@@ -157,6 +162,7 @@ impl Rule {
             Rule::OwnerPerDay => 10.0,
             Rule::IpPer10Min => 20.0,
             Rule::IpPerDay => 100.0,
+            Rule::TokenStartsPerHour => 10.0,
             Rule::IpCallingCodes => 3.0,
             Rule::IpUnverifiedPerDay => 3.0,
             Rule::NetUnverifiedPerDay => 20.0,

@@ -8,7 +8,7 @@
 use futures_util::future::{join_all, try_join_all};
 
 use super::budgets::{self, Charge, Class};
-use super::rules::{self, DAY, MINUTE, Mode, Rule, retry_after_s};
+use super::rules::{self, DAY, HOUR, MINUTE, Mode, Rule, retry_after_s};
 use super::segments::{self, SegmentView};
 use super::store::key;
 use super::verdict::Verdict;
@@ -131,6 +131,13 @@ impl Guard {
         ];
         let own_at = keys.len();
         keys.extend(own.iter().map(|c| c.key.clone()));
+        // One App Check token's starts, from whichever addresses it comes.
+        let token = (!s.token.is_empty()).then(|| {
+            let base = key::token_starts(&s.token);
+            Charge::counted(Rule::TokenStartsPerHour, &base, HOUR, p, now)
+        });
+        let token_at = keys.len();
+        keys.extend(token.iter().map(|c| c.key.clone()));
         let charge_at = keys.len();
         keys.extend(by_class.iter().flatten().map(|c| c.key.clone()));
         let codes = p.count(Rule::IpCallingCodes).max(0) as usize;
@@ -200,6 +207,14 @@ impl Guard {
                 v.over(Rule::IpCallingCodes, day_end);
             }
         }
+        if let Some(c) = &token {
+            v.count(
+                Rule::TokenStartsPerHour,
+                seen[token_at].count + 1,
+                c.max,
+                c.until,
+            );
+        }
         if let Some(l) = seen[BACKOFF].lock.filter(|l| l.until > now) {
             v.over(Rule::WrongCodeBackoff, l.until);
         }
@@ -253,6 +268,7 @@ impl Guard {
         if per_address {
             charges.extend(own);
         }
+        charges.extend(token);
         if class == Class::New {
             let view = SegmentView::from(&seen[FIXED..own_at]);
             self.segments(s, &view, &mut v).await?;

@@ -25,6 +25,29 @@ pub struct StartRequest {
     pub idempotency_key: Option<String>,
     /// The authenticated caller (an API key's id, an IAM principal): its own budget.
     pub caller: Option<String>,
+    /// The App Check token the start came with: starts are counted per token.
+    pub app_token: Option<TokenUse>,
+}
+
+/// An App Check token as a start uses it (the caller layer reads it; the guard counts it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenUse {
+    /// A limited-use token's `jti`, or the token's signature.
+    pub id: String,
+    pub limited_use: bool,
+    /// `APP_CHECK_LIMITED_USE=request`: the start must spend a limited-use token.
+    pub spend: bool,
+    pub expires_ms: i64,
+}
+
+/// Never the id: with a token's signature it is half a bearer token.
+impl std::fmt::Debug for TokenUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenUse")
+            .field("limited_use", &self.limited_use)
+            .field("spend", &self.spend)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A start's deliveries and lifetime (`caller::policy::shape`).

@@ -177,6 +177,14 @@ pub fn callback(jti: &str) -> String {
     format!("cb:{jti}")
 }
 
+/// A limited-use App Check token, spent; and an App Check token's starts (base).
+pub fn app_token(token: &str) -> String {
+    format!("at:{token}")
+}
+pub fn token_starts(token: &str) -> String {
+    format!("t:{token}:h")
+}
+
 /// Gates: a number's resend cooldown, a verification's trigger gap.
 pub fn cooldown_gate(number: &str) -> String {
     format!("gate:n:{number}")
