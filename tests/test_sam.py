@@ -15,6 +15,8 @@ from harness import ROOT
 
 FUNCTIONS = ["Request", "Check", "Cancel", "Search", "Control", "Jwks", "Events"]
 VERIFY_PATHS = ["/request", "/check", "/cancel", "/search", "/control"]
+# Verify v2 deploys every function; v1 sends no callbacks, so no events function or route.
+V2 = {"AllowAllDestinations": "true", "VerifyApi": "v2"}
 
 
 def test_template_validates_with_lint():
@@ -49,7 +51,7 @@ def methods(resources):
 
 @pytest.mark.parametrize("mode", ["api-key", "iam", "app-check", "none"])
 def test_each_caller_auth_mode_deploys_its_gate(mode):
-    params = {"CallerAuth": mode, "AllowAllDestinations": "true"}
+    params = {"CallerAuth": mode, **V2}
     if mode == "app-check":
         params["AppCheckProjectNumber"] = "123456"
     r = deployed(**params)
@@ -85,7 +87,7 @@ def test_wafs_rate_rule_is_scoped_to_post_request_and_logs_redact_credentials():
 
 
 def test_functions_log_only_to_their_own_groups_with_reserved_concurrency():
-    r = deployed(AllowAllDestinations="true")
+    r = deployed(**V2)
     for role in ["FunctionRole", "CheckRole", "JwksRole", "EventsRole"]:
         for st in statements(r, role):
             if any(a.startswith("logs:") for a in st["Action"] if isinstance(st["Action"], list)):
@@ -109,7 +111,9 @@ def test_verify_api_v2_deploys_its_settings_and_the_signed_events_route():
     assert env1["VERIFY_API"] == "v1"
     # v2-only settings are absent with v1 (the functions refuse them rather than ignore them).
     assert not {"VERIFY_CHANNELS", "VERIFY_APPLICATION_ID", "VERIFY_CHANNEL_TIMEOUT"} & set(env1)
-    assert "VERIFY_SIGNATURE_SECRET_PARAM" not in v1["EventsFunction"]["Properties"]["Environment"]["Variables"]
+    # No callbacks with v1: no events function, role, log group, permission or route.
+    assert not {"EventsFunction", "EventsRole", "EventsLogs", "EventsInvoke"} & set(v1)
+    assert "/events" not in v1["Api"]["Properties"]["Body"]["paths"]
     v2 = deployed(AllowAllDestinations="true", VerifyApi="v2", Channels="whatsapp,sms",
                   WhatsappFrom="447700900000", ApplicationId="0f4f3b6a-1d2c-4e5f-8a9b-0c1d2e3f4a5b")
     env2 = v2["RequestFunction"]["Properties"]["Environment"]["Variables"]
@@ -161,7 +165,7 @@ def test_each_role_may_read_with_one_get_parameters_exactly_the_secrets_its_func
     # The functions read every SSM secret in one GetParameters at start-up (shared/src/deps):
     # GetParameter alone would be AccessDenied there. The events function never fetches
     # Vonage's credentials (Deps::from_env_for(.., Uses::Callbacks)).
-    r = deployed(AllowAllDestinations="true")
+    r = deployed(**V2)
 
     def ssm(role):
         out = {}
@@ -189,6 +193,24 @@ def test_each_role_may_read_with_one_get_parameters_exactly_the_secrets_its_func
     assert sorted(checked) == ["Check", "Jwks"], "only they fetch it"
 
 
+def test_each_role_may_decrypt_exactly_the_parameters_it_reads():
+    # The SSM key's ARN is not known to the template (AWS-managed or the operator's), so the
+    # scope is SSM's encryption context: the parameter being decrypted, through SSM only.
+    r = deployed(**V2)
+    for role in ["FunctionRole", "CheckRole", "JwksRole", "EventsRole"]:
+        read, decrypt = set(), set()
+        for st in statements(r, role):
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            res = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+            if "ssm:GetParameters" in actions:
+                read |= {x["Fn::Sub"] for x in res}
+            if "kms:Decrypt" in actions:
+                cond = st["Condition"]["StringEquals"]
+                assert cond["kms:ViaService"] == {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"}, role
+                decrypt |= {x["Fn::Sub"] for x in cond["kms:EncryptionContext:PARAMETER_ARN"]}
+        assert read and decrypt == read, role
+
+
 def statements(r, role):
     """Every policy statement of a role: inline, and of the managed policies it attaches."""
     props = r[role]["Properties"]
@@ -206,7 +228,7 @@ def test_the_guard_roles_may_make_exactly_the_dynamodb_calls_its_store_makes():
     used = {"dynamodb:" + "".join(w.title() for w in m.split("_"))
             for m in set(re.findall(r"\.(get_item|put_item|update_item|batch_get_item|delete_item|query|scan)\(\)", source))}
     assert "dynamodb:BatchGetItem" in used
-    r = deployed(AllowAllDestinations="true")
+    r = deployed(**V2)
 
     def dynamo(role):
         out = set()

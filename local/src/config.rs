@@ -3,9 +3,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use shared::config::{ConfigError, Env};
 use verify_sim::Limits;
+
+use crate::listener::Serving;
 
 #[derive(Debug, Clone)]
 pub struct LocalConfig {
@@ -19,10 +22,13 @@ pub struct LocalConfig {
     pub sim_limits: Limits,
     /// `LOCAL_STATE_DIR`, default `.verify-proxy/`: the token key kept across restarts.
     pub state_dir: PathBuf,
+    /// `LOCAL_MAX_CONNECTIONS` (default 1024) and `LOCAL_HEADER_TIMEOUT_S` (default 10).
+    pub serving: Serving,
 }
 
 impl LocalConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let d = Serving::default();
         Ok(Self {
             listen: env
                 .parsed("LISTEN", "an address such as 127.0.0.1:3000")?
@@ -38,6 +44,14 @@ impl LocalConfig {
             state_dir: env
                 .plain("LOCAL_STATE_DIR")
                 .map_or_else(|| PathBuf::from(".verify-proxy"), PathBuf::from),
+            serving: Serving {
+                max_connections: env
+                    .number_in("LOCAL_MAX_CONNECTIONS", 1..=100_000, "connections")?
+                    .map_or(d.max_connections, |n| n as usize),
+                header_timeout: env
+                    .number_in("LOCAL_HEADER_TIMEOUT_S", 1..=300, "seconds")?
+                    .map_or(d.header_timeout, Duration::from_secs),
+            },
         })
     }
 }
@@ -55,6 +69,8 @@ mod tests {
             ("LISTEN", "localhost"),
             ("SIM_SEED", "-1"),
             ("SIM_LIMITS", "some"),
+            ("LOCAL_MAX_CONNECTIONS", "0"),
+            ("LOCAL_HEADER_TIMEOUT_S", "soon"),
         ] {
             let e = LocalConfig::from_env(&Env::from_pairs(&[(name, value)])).unwrap_err();
             assert_eq!(e.name, name);

@@ -4,6 +4,8 @@
 //! `/events`, as Vonage's would.
 
 pub mod config;
+pub mod listener;
+mod sweeper;
 
 use std::net::SocketAddr;
 
@@ -41,13 +43,26 @@ pub struct Running {
     pub base_url: String,
 }
 
-/// Binds `addr` and serves until the process ends. `token_pem` signs verification tokens
-/// (a fresh key when `None`).
+pub use listener::Serving;
+
+/// Binds `addr` and serves until the process ends, with the default connection bounds.
+/// `token_pem` signs verification tokens (a fresh key when `None`).
 pub async fn start(
+    addr: SocketAddr,
+    config: Config,
+    upstream: Upstream,
+    token_pem: Option<&str>,
+) -> Result<Running, Box<dyn std::error::Error>> {
+    start_with(addr, config, upstream, token_pem, Serving::default()).await
+}
+
+/// [`start`] with these connection bounds.
+pub async fn start_with(
     addr: SocketAddr,
     mut config: Config,
     upstream: Upstream,
     token_pem: Option<&str>,
+    serving: Serving,
 ) -> Result<Running, Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
@@ -98,6 +113,7 @@ pub async fn start(
         deps.guard = guard;
     }
     let deps = std::sync::Arc::new(deps);
+    sweeper::spawn(deps.clone());
     let mut app =
         Router::new()
             .route("/", get(|| async { Html(PAGE) }))
@@ -146,12 +162,7 @@ pub async fn start(
             None,
         ))
     });
-    tokio::spawn(async move {
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!("local server stopped: {e}");
-        }
-    });
+    tokio::spawn(listener::serve(listener, app, serving));
     Ok(Running {
         addr: local,
         simulator,

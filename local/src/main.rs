@@ -4,7 +4,7 @@
 //! (Vonage's unless VERIFY_BASE_URL names another).
 
 use local::config::LocalConfig;
-use local::{Limits, Upstream, start};
+use local::{Limits, Upstream, start_with};
 use shared::config::{Env, Secret, VerifyApi, observe};
 
 #[tokio::main]
@@ -59,7 +59,7 @@ async fn main() {
         Err(e) => return fail(&format!("token key: {e}")),
     };
     let addr = local.listen;
-    let running = match start(addr, config, upstream, Some(&token_pem)).await {
+    let running = match start_with(addr, config, upstream, Some(&token_pem), local.serving).await {
         Ok(r) => r,
         Err(e) => return fail(&format!("cannot start on {addr}: {e}")),
     };

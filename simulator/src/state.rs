@@ -57,6 +57,8 @@ struct Inner {
     applications: Vec<Application>,
     callbacks: Mutex<Option<CallbackTarget>>,
     sent: std::sync::atomic::AtomicU64,
+    /// When the ticker last forgot old verifications (simulated time).
+    forgot_at: std::sync::atomic::AtomicI64,
     engine: Mutex<Engine>,
     clock: Clock,
     faults: Mutex<Faults>,
@@ -72,6 +74,7 @@ impl Simulator {
                 applications: config.applications,
                 callbacks: Mutex::new(config.callbacks),
                 sent: std::sync::atomic::AtomicU64::new(1),
+                forgot_at: std::sync::atomic::AtomicI64::new(i64::MIN),
                 engine: Mutex::new(engine),
                 clock: Clock::default(),
                 faults: Mutex::new(Faults::default()),
@@ -152,8 +155,18 @@ impl Simulator {
 
     /// Fires due events and expiries for every request (the ticker and the outbox call it).
     pub fn tick(&self) {
+        use std::sync::atomic::Ordering;
         let now = self.inner.clock.now_ms();
-        self.engine().catch_up_all(now);
+        {
+            let mut engine = self.engine();
+            engine.catch_up_all(now);
+            // A sweep a (simulated) minute: it visits every verification held.
+            let last = self.inner.forgot_at.load(Ordering::Relaxed);
+            if now.saturating_sub(last) >= 60_000 {
+                self.inner.forgot_at.store(now, Ordering::Relaxed);
+                engine.forget_finished(now);
+            }
+        }
         self.deliver();
     }
 

@@ -22,6 +22,9 @@ pub struct GuardConfig {
     /// the default refuses them (503), since an unguarded endpoint is the money pump.
     pub fail_open: bool,
     pub store: GuardStore,
+    /// `GUARD_MEMORY_MAX_ITEMS`: the memory store's bound (new items past it are a store
+    /// error, handled as `GUARD_ON_STORE_ERROR` says).
+    pub memory_max_items: usize,
 }
 
 impl Default for GuardConfig {
@@ -30,6 +33,7 @@ impl Default for GuardConfig {
             policy: Policy::default(),
             fail_open: false,
             store: GuardStore::Memory { key: None },
+            memory_max_items: crate::guard::store::memory::DEFAULT_MAX_ITEMS,
         }
     }
 }
@@ -79,10 +83,14 @@ impl GuardConfig {
             }
             (None, _) => GuardStore::Memory { key },
         };
+        let memory_max_items = env
+            .number_in("GUARD_MEMORY_MAX_ITEMS", 1_000..=100_000_000, "items")?
+            .map_or(Self::default().memory_max_items, |n| n as usize);
         Ok(Self {
             policy,
             fail_open,
             store,
+            memory_max_items,
         })
     }
 }

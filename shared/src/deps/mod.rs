@@ -307,7 +307,7 @@ pub enum Uses {
 fn memory_guard(config: &Config, key: &[u8]) -> Result<Guard, InitError> {
     Ok(Guard::new(
         config.guard.policy.clone(),
-        AnyStore::Memory(MemoryStore::new()),
+        AnyStore::Memory(MemoryStore::with_max_items(config.guard.memory_max_items)),
         Hasher::new(key).map_err(InitError::Guard)?,
         Arc::new(SystemClock),
         config.guard.fail_open,

@@ -296,6 +296,15 @@ impl Guard {
         }
     }
 
+    /// Removes the memory store's expired items now, giving their memory back; how many went
+    /// (DynamoDB expires items itself: none here).
+    pub fn sweep_expired(&self) -> usize {
+        match &self.store {
+            AnyStore::Memory(m) => m.sweep(self.now()),
+            AnyStore::Dynamo(_) => 0,
+        }
+    }
+
     /// Opens the store's connection with one read of a key nothing writes (`deps::warm_up`).
     pub async fn warm_up(&self) {
         if let Err(e) = self.store.get_record("warm-up", self.now()).await {

@@ -5,6 +5,8 @@
 
 mod check;
 mod control;
+mod retention;
+pub use retention::RETENTION_MS;
 pub mod rules;
 mod search;
 mod start;
@@ -413,6 +415,33 @@ mod tests {
         assert_eq!(e.scheduled(), 0, "all expired");
         assert_eq!(e.inspect(&ids[1]).unwrap()["status"], "EXPIRED");
         assert_eq!(e.inspect(&ids[0]).unwrap()["status"], "SUCCESS");
+    }
+
+    #[test]
+    fn a_finished_verification_is_forgotten_a_day_after_it_ended() {
+        let mut e = engine();
+        let t0 = 1_000_000;
+        let live = e.start(
+            &params("number=447700900001&brand=B&workflow_id=6"),
+            StartKind::Standard,
+            t0,
+        );
+        e.catch_up_all(t0 + 300_000); // expired at t0 + 300 s
+        let later = t0 + 300_000 + RETENTION_MS - 1_000;
+        let next = e.start(
+            &params("number=447700900002&brand=B&workflow_id=6"),
+            StartKind::Standard,
+            later,
+        );
+        assert_eq!(e.forget_finished(later), 0, "within a day of its end");
+        assert_eq!(e.forget_finished(later + 2_000), 1);
+        assert_eq!(e.held(), 1, "the live one stays");
+        assert!(e.inspect(live["request_id"].as_str().unwrap()).is_none());
+        assert!(e.inspect(next["request_id"].as_str().unwrap()).is_some());
+        assert!(
+            e.messages(Some("447700900001"), None).is_empty(),
+            "its messages went too"
+        );
     }
 
     #[test]
