@@ -10,12 +10,15 @@
      trusts), the `request` bootstrap and hello-world under a CPU quota of 7 % (128 MB's share)
      and 100 % of a core: init, first answer, warm answer, and the ratios to hello-world;
   7. reading numbers with libphonenumber's metadata: the first parse (the metadata loads at
-     start-up), a new country's first number, a warm parse; at 100 % and 7 % of a core.
+     start-up), a new country's first number, a warm parse; at 100 % and 7 % of a core;
+  8. the guard's cost on the local server: /request with the guard off, monitoring and
+     enforcing (limits raised), 64 connections for 15 s each against a fresh simulator and
+     server, with the goals of #22: monitor within 10 % of off, peak RSS under 64 MiB.
 The guard stays on in 1 and 4, with its limits raised so that wrk's single address is counted
 but never refused; cold starts are also given as a ratio to a hello-world bootstrap (bench/hello)
 built and measured in the same run.
 Run: scripts/bench   (no timed assertions anywhere: these are figures, not tests).
-     BENCH_ONLY=tls scripts/bench   runs section 6 alone."""
+     BENCH_ONLY=tls scripts/bench   runs section 6 alone; BENCH_ONLY=modes section 8."""
 
 import json
 import os
@@ -165,6 +168,47 @@ def print_tls(tls):
               f"goal first <= 1.5 x hello + one warm answer = {goal:.1f}: {'met' if r[1] <= goal else 'MISSED'}")
 
 
+def guard_modes(rel, seconds=15, connections=64):
+    """Section 8: one fresh simulator (no limits, no ticker) and local server per mode, so each
+    run starts from an empty store; wrk's one address, so enforce runs with raised limits."""
+    modes = [("off", {"GUARD_MODES": "*=off"}),
+             ("monitor", {"GUARD_MODES": "*=monitor"}),
+             ("enforce", {"GUARD_LIMITS": GUARD_RAISED, "GUARD_MODES": "country_autoblock=off,prefix_autoblock=off"})]
+    out = {}
+    for name, env in modes:
+        sim_port, port = free_port(), free_port()
+        sim = start([str(rel / "verify-sim"), "--listen", f"127.0.0.1:{sim_port}", "--account", f"{KEY}:{SECRET}",
+                     "--no-ticker", "--no-limits"], name=f"sim-{name}")
+        wait_port(sim_port)
+        proxy = start([str(rel / "verify-proxy-local")], name=f"local-{name}", env={
+            "LISTEN": f"127.0.0.1:{port}", "VERIFY_API_KEY": KEY, "VERIFY_API_SECRET": SECRET,
+            "VERIFY_BASE_URL": f"http://127.0.0.1:{sim_port}", "RUST_LOG": "warn", **env})
+        wait_port(port)
+        script = lua('\'{"number":"+\' .. n .. \'"}\'', "/request", "application/json", "4")
+        cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, f"http://127.0.0.1:{port}"]
+        raw = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", raw).group(1))
+        p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", raw, re.M)
+        p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+        total = int(re.search(r"(\d+) requests in", raw).group(1))
+        out[name] = {"rps": rps, "p99": p99_ms, "starts": total, "rss": vm_hwm_kb(proxy.pid)}
+        for p in (proxy, sim):
+            p.kill()
+            p.wait()
+    return out
+
+
+def print_modes(modes):
+    print("8. /request on the local server by guard mode (wrk, 2 threads, 64 connections, 15 s; fresh store each)")
+    print("   mode       req/s     p99 ms   starts    peak RSS MiB")
+    for name, r in modes.items():
+        print(f"   {name:8s} {r['rps']:8.0f} {r['p99']:9.2f} {r['starts']:8d} {r['rss'] / 1024:10.1f}")
+    ratio = modes["monitor"]["rps"] / modes["off"]["rps"]
+    worst = max(r["rss"] for r in modes.values()) / 1024
+    print(f"   goal: monitor within 10 % of off: {100 * (1 - ratio):+.1f} % ({'met' if ratio >= 0.9 else 'not met'})")
+    print(f"   goal: peak RSS under 64 MiB: {worst:.1f} MiB ({'met' if worst < 64 else 'not met'})")
+
+
 def bench_setup(rel):
     """The simulator (no ticker) and moto with the benchmark's SSM parameters and guard table."""
     sim_port = free_port()
@@ -188,6 +232,10 @@ def bench_setup(rel):
 
 def main():
     print("building release binaries (host) and arm64 Lambda bootstraps ...", flush=True)
+    if os.environ.get("BENCH_ONLY") == "modes":
+        subprocess.run(["cargo", "build", "--release", "-p", "verify-sim", "-p", "local"], cwd=ROOT, check=True)
+        print_modes(guard_modes(TARGET / "release"))
+        return
     if os.environ.get("BENCH_ONLY") == "tls":
         subprocess.run(["cargo", "build", "--release", "-p", "verify-sim", "-p", "hello", "-p", "request"], cwd=ROOT,
                        check=True)
@@ -282,6 +330,9 @@ def main():
         finally:
             quota.close()
 
+    print("8. /request by guard mode ...", flush=True)
+    modes = guard_modes(rel)
+
     print("3. peak RSS of one instance over 2000 invocations ...", flush=True)
     api = RuntimeApi()
     p = subprocess.Popen([str(rel / "check")], env={**os.environ, **fn_env, "AWS_LAMBDA_RUNTIME_API": api.address},
@@ -336,6 +387,7 @@ def main():
     for share, out in numbers.items():
         for line in out.strip().splitlines():
             print(f"   {share:3d} % CPU  {line}")
+    print_modes(modes)
     statuses = {"proxy /request": proxy_req, "throughput /request": thr_req}
     for name, r in statuses.items():
         if r["non2xx"]:
