@@ -370,30 +370,6 @@ mod tests {
         );
     }
 
-    /// The enum list starting at `first` in a vendored spec.
-    fn spec_enum<'a>(spec: &'a str, first: &str) -> Vec<&'a str> {
-        let start = spec.find(first).expect("the enum");
-        spec[start..]
-            .lines()
-            .map(str::trim)
-            .take_while(|l| l.starts_with("- "))
-            .map(|l| l.trim_start_matches("- "))
-            .collect()
-    }
-
-    /// The lists are the vendored specs', so they cannot drift from them unnoticed.
-    #[test]
-    fn locales_are_the_specs() {
-        let v1 = include_str!("../../../simulator/spec/verify.yml");
-        assert_eq!(spec_enum(v1, "- ar-xa"), crate::verify::values::V1_LOCALES);
-        let v2 = include_str!("../../../simulator/spec/verify.v2.yml");
-        let language = &v2[v2.find("    Language:").expect("the Language schema")..];
-        assert_eq!(
-            spec_enum(language, "- en-us"),
-            crate::verify::values::V2_LOCALES
-        );
-    }
-
     /// Under v2 a v1-only language (Japanese) is the caller's 400, not Vonage's 422 turned 502.
     #[test]
     fn a_language_v2_lacks_is_a_400_under_v2() {

@@ -346,6 +346,27 @@ fn small_number(raw: &str) -> Option<u8> {
 mod tests {
     use super::*;
 
+    /// The enum list starting at `first` in a vendored spec.
+    fn spec_enum<'a>(spec: &'a str, first: &str) -> Vec<&'a str> {
+        let start = spec.find(first).expect("the enum");
+        spec[start..]
+            .lines()
+            .map(str::trim)
+            .take_while(|l| l.starts_with("- "))
+            .map(|l| l.trim_start_matches("- "))
+            .collect()
+    }
+
+    /// The lists are the vendored specs', so they cannot drift from them unnoticed.
+    #[test]
+    fn locales_are_the_specs() {
+        let v1 = include_str!("../../../simulator/spec/verify.yml");
+        assert_eq!(spec_enum(v1, "- ar-xa"), V1_LOCALES);
+        let v2 = include_str!("../../../simulator/spec/verify.v2.yml");
+        let language = &v2[v2.find("    Language:").expect("the Language schema")..];
+        assert_eq!(spec_enum(language, "- en-us"), V2_LOCALES);
+    }
+
     #[test]
     fn pins_are_digits_and_never_printed() {
         assert!(Pin::parse("1234").is_ok() && Pin::parse("123456").is_ok());

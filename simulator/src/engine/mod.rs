@@ -418,33 +418,6 @@ mod tests {
     }
 
     #[test]
-    fn a_finished_verification_is_forgotten_a_day_after_it_ended() {
-        let mut e = engine();
-        let t0 = 1_000_000;
-        let live = e.start(
-            &params("number=447700900001&brand=B&workflow_id=6"),
-            StartKind::Standard,
-            t0,
-        );
-        e.catch_up_all(t0 + 300_000); // expired at t0 + 300 s
-        let later = t0 + 300_000 + RETENTION_MS - 1_000;
-        let next = e.start(
-            &params("number=447700900002&brand=B&workflow_id=6"),
-            StartKind::Standard,
-            later,
-        );
-        assert_eq!(e.forget_finished(later), 0, "within a day of its end");
-        assert_eq!(e.forget_finished(later + 2_000), 1);
-        assert_eq!(e.held(), 1, "the live one stays");
-        assert!(e.inspect(live["request_id"].as_str().unwrap()).is_none());
-        assert!(e.inspect(next["request_id"].as_str().unwrap()).is_some());
-        assert!(
-            e.messages(Some("447700900001"), None).is_empty(),
-            "its messages went too"
-        );
-    }
-
-    #[test]
     fn a_triggered_event_moves_the_due_time() {
         let mut e = engine();
         let r = e.start(

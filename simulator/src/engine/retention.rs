@@ -35,3 +35,53 @@ impl Engine {
         self.requests.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Account, StartKind};
+    use crate::limits::Limits;
+    use crate::params::Params;
+
+    fn params(q: &str) -> Params {
+        Params::parse_query(&format!("api_key=k&api_secret=s&{q}"))
+    }
+
+    fn engine() -> Engine {
+        let account = Account {
+            api_key: "k".into(),
+            api_secret: "s".into(),
+            pin_code_enabled: false,
+        };
+        let mut e = Engine::new(vec![account], Some(1));
+        e.set_limits(Limits::OFF);
+        e
+    }
+
+    #[test]
+    fn a_finished_verification_is_forgotten_a_day_after_it_ended() {
+        let mut e = engine();
+        let t0 = 1_000_000;
+        let live = e.start(
+            &params("number=447700900001&brand=B&workflow_id=6"),
+            StartKind::Standard,
+            t0,
+        );
+        e.catch_up_all(t0 + 300_000); // expired at t0 + 300 s
+        let later = t0 + 300_000 + RETENTION_MS - 1_000;
+        let next = e.start(
+            &params("number=447700900002&brand=B&workflow_id=6"),
+            StartKind::Standard,
+            later,
+        );
+        assert_eq!(e.forget_finished(later), 0, "within a day of its end");
+        assert_eq!(e.forget_finished(later + 2_000), 1);
+        assert_eq!(e.held(), 1, "the live one stays");
+        assert!(e.inspect(live["request_id"].as_str().unwrap()).is_none());
+        assert!(e.inspect(next["request_id"].as_str().unwrap()).is_some());
+        assert!(
+            e.messages(Some("447700900001"), None).is_empty(),
+            "its messages went too"
+        );
+    }
+}
