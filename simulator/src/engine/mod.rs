@@ -367,11 +367,11 @@ impl Engine {
 mod tests {
     use super::*;
 
-    fn params(q: &str) -> Params {
+    pub(super) fn params(q: &str) -> Params {
         Params::parse_query(&format!("api_key=k&api_secret=s&{q}"))
     }
 
-    fn engine() -> Engine {
+    pub(super) fn engine() -> Engine {
         let account = Account {
             api_key: "k".into(),
             api_secret: "s".into(),

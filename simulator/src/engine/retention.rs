@@ -39,24 +39,8 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Account, StartKind};
-    use crate::limits::Limits;
-    use crate::params::Params;
-
-    fn params(q: &str) -> Params {
-        Params::parse_query(&format!("api_key=k&api_secret=s&{q}"))
-    }
-
-    fn engine() -> Engine {
-        let account = Account {
-            api_key: "k".into(),
-            api_secret: "s".into(),
-            pin_code_enabled: false,
-        };
-        let mut e = Engine::new(vec![account], Some(1));
-        e.set_limits(Limits::OFF);
-        e
-    }
+    use crate::engine::StartKind;
+    use crate::engine::tests::{engine, params};
 
     #[test]
     fn a_finished_verification_is_forgotten_a_day_after_it_ended() {
