@@ -1,7 +1,8 @@
 //! The in-memory store: the default for the local server and tests (limits work with no
 //! setup). Sixteen shards, each a lock around a map, so concurrent starts rarely wait on one
-//! another. An item is its key's 128-bit hash, a small value (big ones boxed) and its expiry:
-//! ~100 bytes where a key string and an inline record took ~420. Expired items are absent to
+//! another. An item is its key's 128-bit hash, a 24-byte value (big ones boxed, a record
+//! packed: `packed.rs`) and its expiry: ~60 bytes where a key string and an inline record took
+//! ~420, and a record ~250 bytes where it took ~900. Expired items are absent to
 //! reads, swept as a shard grows and by [`MemoryStore::sweep`] on a timer, and the maps shrink
 //! after a sweep; past `max_items` new keys are refused (a store error, with one log line a
 //! minute) instead of growing without bound.
@@ -12,6 +13,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use super::key;
+use super::packed::{Packed, Text};
 use super::{Lock, Peeked, Record, Store, StoreError};
 
 const SHARDS: usize = 16;
@@ -30,8 +32,9 @@ enum Value {
     Set(Box<HashSet<String>>),
     Until(i64),
     Lock(Lock),
-    Note(Lock, Box<str>),
-    Record(Box<Record>),
+    // Boxed, so a counter's item is not the size of a note's.
+    Note(Box<(Lock, Text)>),
+    Record(Box<Packed>),
 }
 
 #[derive(Default)]
@@ -178,7 +181,7 @@ impl MemoryStore {
     }
 
     /// The record under `id`, changed by `f` when live; whether `f` changed it.
-    fn update_record(&self, id: &str, now: i64, f: impl FnOnce(&mut Record) -> bool) -> bool {
+    fn update_record(&self, id: &str, now: i64, f: impl FnOnce(&mut Packed) -> bool) -> bool {
         let k = slot(&key::record(id));
         let mut s = self.shard(k);
         match s.live(k, now) {
@@ -219,9 +222,9 @@ impl Store for MemoryStore {
                         lock: Some(*l),
                         ..Peeked::default()
                     },
-                    Some(Value::Note(l, note)) => Peeked {
-                        lock: Some(*l),
-                        note: Some(note.to_string()),
+                    Some(Value::Note(n)) => Peeked {
+                        lock: Some(n.0),
+                        note: Some(n.1.unpack()),
                         ..Peeked::default()
                     },
                     Some(Value::Until(until)) => Peeked {
@@ -271,7 +274,7 @@ impl Store for MemoryStore {
         let held = match s.live(k, now) {
             Some(Value::Until(open_at)) => Some(*open_at),
             // A note written over a claim keeps it (an idempotency key's answer).
-            Some(Value::Note(l, _)) => Some(l.until),
+            Some(Value::Note(n)) => Some(n.0.until),
             _ => None,
         };
         if let Some(open_at) = held.filter(|t| *t > now) {
@@ -314,33 +317,37 @@ impl Store for MemoryStore {
     ) -> Result<(), StoreError> {
         let k = slot(key);
         let mut s = self.shard(k);
-        let value = Value::Note(lock, note.into());
+        let value = Value::Note(Box::new((lock, Text::pack(note))));
         self.put(&mut s, k, value, exp.max(lock.until))
     }
 
     async fn put_record(&self, id: &str, r: &Record, exp: i64) -> Result<(), StoreError> {
         let k = slot(&key::record(id));
         let mut s = self.shard(k);
-        self.put(&mut s, k, Value::Record(Box::new(r.clone())), exp)
+        self.put(&mut s, k, Value::Record(Box::new(Packed::pack(r))), exp)
     }
 
     async fn get_record(&self, id: &str, now: i64) -> Result<Option<Record>, StoreError> {
         let k = slot(&key::record(id));
         Ok(match self.shard(k).live(k, now) {
-            Some(Value::Record(r)) => Some(r.as_ref().clone()),
+            Some(Value::Record(r)) => Some(r.unpack()),
             _ => None,
         })
     }
 
     async fn mark_verified(&self, id: &str, now: i64) -> Result<bool, StoreError> {
-        Ok(self.update_record(id, now, |r| !std::mem::replace(&mut r.verified, true)))
+        Ok(self.update_record(id, now, |r| {
+            let first = !r.verified();
+            r.set_verified();
+            first
+        }))
     }
 
     async fn finish(&self, id: &str, outcome: &str, at: i64, now: i64) -> Result<bool, StoreError> {
         Ok(self.update_record(id, now, |r| {
-            let first = r.outcome.is_none();
+            let first = !r.has_outcome();
             if first {
-                r.outcome = Some((outcome.to_string(), at));
+                r.set_outcome(outcome, at);
             }
             first
         }))
@@ -403,7 +410,7 @@ mod tests {
     #[test]
     fn values_stay_small() {
         assert!(
-            std::mem::size_of::<Value>() <= 40,
+            std::mem::size_of::<Value>() <= 24,
             "{}",
             std::mem::size_of::<Value>()
         );

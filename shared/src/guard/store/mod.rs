@@ -9,6 +9,7 @@ pub mod any;
 pub mod dynamo;
 pub mod key;
 pub mod memory;
+mod packed;
 
 use std::future::Future;
 
