@@ -220,3 +220,57 @@ def test_v2_answers_match_the_v2_spec(simulator, spec):
             break
     assert status == 429
     validate(throttled, v2_schema(v2, "/", 429), "v2 throttled")
+
+
+def response_schema(spec, path, status):
+    op = spec["paths"][path]["post"]
+    return resolve(op["responses"][status]["content"]["application/json"]["schema"], spec)
+
+
+def test_network_unblock_through_the_cli_matches_spec(built, tmp_path, spec):
+    """`verify-sim --network-unblock --application ID:PEM`: the Network Unblock call's answers
+    match the description (202, 404, 422), and a v2 application's JWT is accepted."""
+    import base64
+    import time
+    import uuid
+
+    import jwt
+
+    from harness import ROOT, Proc, free_port, wait_for_port
+
+    fixtures = ROOT / "simulator" / "tests" / "fixtures"
+    help_out = __import__("subprocess").run([str(built / "verify-sim"), "--help"], capture_output=True, text=True)
+    assert help_out.returncode == 0 and "--network-unblock" in help_out.stdout and "--application" in help_out.stdout
+    port = free_port()
+    p = Proc([str(built / "verify-sim"), "--listen", f"127.0.0.1:{port}", "--account", f"{KEY}:{SECRET}",
+              "--network-unblock", "--application", f"app-cli-1:{fixtures / 'test-only-app-public.pem'}"],
+             name="verify-sim-cli", tmp_path=tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_port(port, p.proc, log=p.log)
+        basic = {"authorization": "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()}
+        status, body, _ = http("POST", f"{base}/verify/network-unblock", {"network": "23410"}, headers=basic)
+        assert status == 404
+        validate(body, response_schema(spec, "/network-unblock", "404"), "unblock 404")
+        assert http("POST", f"{base}/_sim/network-blocks", {"network": "23410", "prefix": "44781"})[0] == 200
+        blocked = call(base, "/json", number="447810912345", brand="Acme")
+        assert blocked["status"] == "7" and blocked["network"] == "23410"
+        validate(blocked, schema_for(spec, "/{format}"), "start to a blocked network")
+        status, body, _ = http("POST", f"{base}/verify/network-unblock", {"network": "23410", "unblock_duration": 3600},
+                               headers=basic)
+        assert status == 202
+        validate(body, response_schema(spec, "/network-unblock", "202"), "unblock 202")
+        status, body, _ = http("POST", f"{base}/verify/network-unblock", {"network": "23410", "unblock_duration": 90000},
+                               headers=basic)
+        assert status == 422
+        validate(body, response_schema(spec, "/network-unblock", "422"), "unblock 422")
+        assert call(base, "/json", number="447811912345", brand="Acme")["status"] == "0"
+        # The application given on the command line signs v2 calls.
+        now = int(time.time())
+        token = jwt.encode({"application_id": "app-cli-1", "iat": now, "exp": now + 300, "jti": str(uuid.uuid4())},
+                           (fixtures / "test-only-app-private.pem").read_text(), algorithm="RS256")
+        status, body, _ = http("POST", f"{base}/v2/verify", {"brand": "Acme", "workflow": [{"channel": "sms", "to": "447700900904"}]},
+                               headers={"authorization": f"Bearer {token}"})
+        assert status == 202, body
+    finally:
+        p.stop()

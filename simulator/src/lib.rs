@@ -9,6 +9,7 @@ pub mod engine;
 pub mod faults;
 mod hooks;
 pub mod limits;
+pub mod network;
 pub mod numbers;
 pub mod params;
 mod reply;

@@ -90,6 +90,15 @@ async fn dispatch(State(sim): State<Simulator>, req: Request) -> Response {
         }
         return hooks::handle(&sim, &parts.method, &path, &query, &body);
     }
+    if matches!(
+        path.as_str(),
+        "/verify/network-unblock" | "/v2/verify/network-unblock"
+    ) {
+        return match parts.method {
+            Method::POST => crate::network::unblock(&sim, &parts.headers, &query, &body),
+            _ => plain(StatusCode::FORBIDDEN, "Forbidden"),
+        };
+    }
     if path.starts_with("/v2/verify") {
         let fault = sim.faults().take(&v2_fault_key(&path));
         let response = match fault.as_ref() {
@@ -147,6 +156,16 @@ fn answer(
         Err(()) => return plain(StatusCode::BAD_REQUEST, "Bad Request"),
     };
     let now = sim.clock().now_ms();
+    if let (Op::Start(_), Some(number)) = (op, params.get("number"))
+        && let Some(network) =
+            crate::numbers::normalise(number, None).and_then(|n| sim.networks().blocking(&n, now))
+    {
+        return verify_json(json!({
+            "status": "7",
+            "error_text": crate::network::BLOCKED_TEXT,
+            "network": network,
+        }));
+    }
     let reply = {
         let mut engine = sim.engine();
         match op {
@@ -173,7 +192,7 @@ fn collect_params(headers: &HeaderMap, query: &str, body: &[u8]) -> Result<Param
     Ok(params)
 }
 
-fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
+pub(crate) fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ")?;
     let decoded = base64_decode(encoded.trim())?;

@@ -9,6 +9,7 @@ use crate::clock::Clock;
 use crate::engine::{Account, Engine};
 use crate::faults::Faults;
 use crate::limits::Limits;
+use crate::network::Networks;
 use crate::v2::auth::Application;
 use crate::v2::callbacks::CallbackTarget;
 
@@ -27,6 +28,8 @@ pub struct SimConfig {
     pub applications: Vec<Application>,
     /// Where v2 summaries are posted, signed (also `POST /_sim/callbacks`).
     pub callbacks: Option<CallbackTarget>,
+    /// The accounts may call the Network Unblock API (a capability Vonage's sales enable).
+    pub network_unblock: bool,
 }
 
 impl Default for SimConfig {
@@ -42,6 +45,7 @@ impl Default for SimConfig {
             limits: Limits::REAL,
             applications: Vec::new(),
             callbacks: None,
+            network_unblock: false,
         }
     }
 }
@@ -62,6 +66,8 @@ struct Inner {
     engine: Mutex<Engine>,
     clock: Clock,
     faults: Mutex<Faults>,
+    networks: Mutex<Networks>,
+    network_unblock: bool,
 }
 
 impl Simulator {
@@ -78,12 +84,26 @@ impl Simulator {
                 engine: Mutex::new(engine),
                 clock: Clock::default(),
                 faults: Mutex::new(Faults::default()),
+                networks: Mutex::new(Networks::default()),
+                network_unblock: config.network_unblock,
             }),
         }
     }
 
     pub(crate) fn accounts(&self) -> Vec<Account> {
         self.engine().accounts().to_vec()
+    }
+
+    /// Vonage's network blocks (status 7) and their unblocks.
+    pub fn networks(&self) -> MutexGuard<'_, Networks> {
+        self.inner
+            .networks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn network_unblock_allowed(&self) -> bool {
+        self.inner.network_unblock
     }
 
     pub(crate) fn applications(&self) -> Vec<Application> {

@@ -71,6 +71,7 @@ pub async fn env_with_secrets(mut config: Config, secrets: Secrets) -> TestEnv {
             public_key_pem: APP_PUBLIC_PEM.into(),
         }],
         callbacks: None,
+        network_unblock: false,
     });
     let addr = sim
         .spawn(([127, 0, 0, 1], 0).into())

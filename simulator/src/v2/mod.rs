@@ -4,7 +4,7 @@
 
 pub mod auth;
 pub mod callbacks;
-mod problem;
+pub(crate) mod problem;
 
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -34,6 +34,7 @@ pub async fn start() -> Sim {
         limits: Limits::OFF,
         applications: Vec::new(),
         callbacks: None,
+        network_unblock: false,
     })
     .await
 }

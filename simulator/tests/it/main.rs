@@ -5,6 +5,7 @@ mod check;
 mod common;
 mod control;
 mod http_surface;
+mod network;
 mod outbox_clock_faults;
 mod rate_limits;
 mod search;

@@ -27,6 +27,7 @@ async fn sim() -> Sim {
             public_key_pem: PUBLIC_PEM.into(),
         }],
         callbacks: None,
+        network_unblock: false,
     })
     .await
 }
