@@ -195,5 +195,7 @@ def test_logs_and_metrics_tell_the_operator_what_happened(built, tmp_path):
     about_a = [line for line in lines if line.get("calling_code") == "44"]
     assert len(about_a) == 4
     assert len({line["number_hmac"] for line in about_a}) == 1
+    # ... and the Verify request id: the start's, the repeat's, both checks' lines link up.
+    assert [line.get("verify_request_id") for line in about_a] == [a["request_id"]] * 4
     assert all(line["source_ip"] == "127.0.0.1" and line["apigw_request_id"].startswith("local-") for line in lines)
     assert "447700900803" not in out and "612345678" not in out

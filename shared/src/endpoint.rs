@@ -49,6 +49,9 @@ struct Trace {
     caller: Option<String>,
     /// The App Check token's keyed digest, cut short: one install's lines link up.
     app_token: Option<String>,
+    /// The Verify request id the call is about (asked for, or started): one verification's
+    /// lines link up.
+    request_id: Option<String>,
     /// Verify's status and the call's time, when Verify was called.
     upstream: Option<(String, u64)>,
     delivered: bool,
@@ -88,6 +91,7 @@ pub async fn serve<E: Endpoint>(req: Request, deps: &Deps) -> Response<Body> {
         apigw_request_id = gateway_request_id(&req),
         caller = trace.caller.as_deref(),
         app_token = trace.app_token.as_deref(),
+        verify_request_id = trace.request_id.as_deref(),
         number = seen.number.as_ref().map(|n| n.masked()),
         number_hmac = seen.number_digest.as_deref(),
         calling_code = seen.calling_code.as_deref(),
@@ -151,6 +155,7 @@ async fn run<E: Endpoint>(
         req.body().as_ref(),
         config.caller.max_body_bytes,
     )?;
+    trace.request_id = fields.request_id().ok().map(|id| id.to_string());
     let mut input = E::parse(&fields, config)?;
     if let Some(key) = idempotency_key(req)? {
         input.set_idempotency_key(key);
@@ -196,6 +201,9 @@ async fn run<E: Endpoint>(
     };
     Box::pin(input.settle(&deps.guard, ticket, &answer)).await?;
     let mut reply = Reply::from_typed(&answer);
+    if let Some(id) = reply.body.get("request_id").and_then(|v| v.as_str()) {
+        trace.request_id.get_or_insert_with(|| id.to_string());
+    }
     if reply.verify_status == "0"
         && let Some(request_id) = E::proves(&input)
     {

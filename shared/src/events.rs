@@ -94,6 +94,8 @@ pub fn verify_signature(
 
 /// What one accepted callback did.
 struct Received {
+    /// The verification it is about (for the log line, linking it to the proxy's own).
+    request_id: String,
     outcome: Option<&'static str>,
     recorded: bool,
     /// The same signed callback (its `jti`) was received before: nothing was done.
@@ -142,8 +144,10 @@ pub async fn serve(req: Request, deps: &Deps) -> Response<Body> {
             (http, body, None, false, Some(text))
         }
     };
+    let verify_request_id = result.as_ref().ok().map(|r| r.request_id.as_str());
     tracing::info!(
         endpoint = "events",
+        verify_request_id,
         http_status = http,
         outcome,
         recorded,
@@ -194,6 +198,7 @@ async fn receive(req: &Request, deps: &Deps) -> Result<Received, EventError> {
         && !deps.guard.first_callback(jti, window_ms).await
     {
         return Ok(Received {
+            request_id: id.to_string(),
             outcome: None,
             recorded: false,
             duplicate: true,
@@ -201,6 +206,7 @@ async fn receive(req: &Request, deps: &Deps) -> Result<Received, EventError> {
     }
     let Some(outcome) = outcome(cb.kind.as_deref(), cb.status.as_deref()) else {
         return Ok(Received {
+            request_id: id.to_string(),
             outcome: None,
             recorded: false,
             duplicate: false,
@@ -211,6 +217,7 @@ async fn receive(req: &Request, deps: &Deps) -> Result<Received, EventError> {
         .finished(id.as_str(), outcome, deps.guard.now())
         .await;
     Ok(Received {
+        request_id: id.to_string(),
         outcome: Some(outcome),
         recorded,
         duplicate: false,
