@@ -93,7 +93,7 @@ pub(crate) fn handle(
             sim.faults().clear();
             sim_json(StatusCode::OK, json!({ "faults": [] }))
         }
-        (_, "/_sim/network-blocks") => crate::network::hook(sim, method, body),
+        (_, "/_sim/network-blocks") => crate::network_api::hook(sim, method, body),
         (Method::GET, "/_sim/limits") => sim_json(StatusCode::OK, json!(sim.engine().limits())),
         (Method::POST, "/_sim/limits") => match serde_json::from_slice::<Limits>(body) {
             Ok(l) => {

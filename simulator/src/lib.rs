@@ -10,6 +10,7 @@ pub mod faults;
 mod hooks;
 pub mod limits;
 pub mod network;
+mod network_api;
 pub mod numbers;
 pub mod params;
 mod reply;

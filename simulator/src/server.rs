@@ -95,7 +95,7 @@ async fn dispatch(State(sim): State<Simulator>, req: Request) -> Response {
         "/verify/network-unblock" | "/v2/verify/network-unblock"
     ) {
         return match parts.method {
-            Method::POST => crate::network::unblock(&sim, &parts.headers, &query, &body),
+            Method::POST => crate::network_api::unblock(&sim, &parts.headers, &query, &body),
             _ => plain(StatusCode::FORBIDDEN, "Forbidden"),
         };
     }
@@ -192,7 +192,7 @@ fn collect_params(headers: &HeaderMap, query: &str, body: &[u8]) -> Result<Param
     Ok(params)
 }
 
-pub(crate) fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
+fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ")?;
     let decoded = base64_decode(encoded.trim())?;

@@ -24,18 +24,20 @@ fn shared_layer(top: &str) -> Option<u8> {
     })
 }
 
-/// simulator: its building blocks <- engine/ (Verify's rules, knowing no HTTP face) <- v2's
-/// auth, callbacks and problem documents <- state (the shared handle) <- the faces (hooks,
-/// v2) <- server. Modules are named in full where a folder spans two layers (`v2`).
+/// simulator: its building blocks <- engine/ and the network blocks (Verify's rules, knowing
+/// no HTTP face) <- v2's auth, callbacks and problem documents <- state (the shared handle) <-
+/// the faces (v2, the Network Unblock call) <- the hooks <- server. Modules are named in full
+/// where a folder spans two layers (`v2`).
 fn simulator_layer(module: &str) -> Option<u8> {
     let top = module.split("::").next().unwrap_or("");
     Some(match (top, module) {
         ("clock" | "params" | "reply" | "numbers" | "faults" | "limits", _) => 0,
-        ("engine", _) => 1,
+        ("engine" | "network", _) => 1,
         (_, "v2::auth" | "v2::callbacks" | "v2::problem") => 2,
         ("state", _) => 3,
-        ("hooks", _) | (_, "v2") => 4,
-        ("server", _) => 5,
+        ("network_api", _) | (_, "v2") => 4,
+        ("hooks", _) => 5,
+        ("server", _) => 6,
         _ => return None,
     })
 }
