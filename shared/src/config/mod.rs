@@ -63,6 +63,24 @@ impl Config {
         Ok(config)
     }
 
+    /// What the events function reads: where the guard counts and its key, the callbacks'
+    /// signature secret, logs and metrics, TLS. Verify's own settings (brand, channels,
+    /// options, destinations) are not its business, so a mistake in one cannot stop v2's
+    /// callbacks from being received.
+    pub fn for_callbacks(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            verify: VerifyConfig {
+                api: VerifyApi::V2,
+                ..VerifyConfig::default()
+            },
+            guard: GuardConfig::from_env(env)?,
+            secrets: SecretsConfig::signature_only(env),
+            observe: ObserveConfig::from_env(env)?,
+            tls: TlsConfig::from_env(env)?,
+            ..Self::default()
+        })
+    }
+
     /// From name/value pairs, as a test writes them.
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ConfigError> {
         Self::from_env(&Env::from_pairs(pairs))

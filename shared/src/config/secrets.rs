@@ -144,6 +144,20 @@ impl SecretsConfig {
             ),
         })
     }
+
+    /// The v2 callbacks' signature secret alone (the events function reads nothing of
+    /// Vonage's credentials).
+    pub fn signature_only(env: &Env) -> Self {
+        Self {
+            vonage: None,
+            ttl: None,
+            signature: Secret::from_env(
+                env,
+                "VERIFY_SIGNATURE_SECRET_PARAM",
+                "VERIFY_SIGNATURE_SECRET",
+            ),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -49,6 +49,8 @@ enum Params {
 }
 
 enum Source {
+    /// None configured: the events function, which never calls Vonage.
+    Absent,
     Static(Credentials),
     Ssm {
         client: aws_sdk_ssm::Client,
@@ -69,6 +71,13 @@ impl Secrets {
                 api_key: api_key.into(),
                 api_secret: api_secret.into(),
             }),
+        }
+    }
+
+    /// No credentials: every use is [`SecretsError::NotConfigured`].
+    pub fn absent() -> Self {
+        Self {
+            source: Source::Absent,
         }
     }
 
@@ -142,6 +151,7 @@ impl Secrets {
     /// Whether these are a Vonage application's (v2 only).
     pub fn is_application(&self) -> bool {
         match &self.source {
+            Source::Absent => false,
             Source::Static(c) => matches!(c, Credentials::App { .. }),
             Source::Ssm { params, .. } => matches!(params, Params::App { .. }),
         }
@@ -150,6 +160,7 @@ impl Secrets {
     /// The credentials, fetched from SSM on first use and then served from the cache.
     pub async fn get(&self) -> Result<Credentials, SecretsError> {
         match &self.source {
+            Source::Absent => Err(SecretsError::NotConfigured),
             Source::Static(c) => Ok(c.clone()),
             Source::Ssm {
                 client,

@@ -9,6 +9,7 @@ use aws_config::SdkConfig;
 use aws_sdk_ssm::config::Credentials as AwsCredentials;
 use aws_sdk_ssm::types::ParameterType;
 use shared::caller::TokenSigner;
+use shared::config::Env;
 use shared::deps::aws::{OPERATION_TIMEOUT, loader};
 use shared::deps::{Deps, InitError, Uses};
 use shared::error::SecretsError;
@@ -166,6 +167,32 @@ async fn warming_up_against_a_silent_verify_ends_within_its_bound() {
     let t = Instant::now();
     within_10s(deps.warm_up()).await;
     assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+}
+
+#[tokio::test]
+async fn the_events_function_starts_whatever_the_verify_settings_say() {
+    // A brand too long, a channel v2 lacks, options v1-only: the endpoints refuse to start,
+    // the events function does not read them (callbacks keep being received).
+    let env = Env::from_pairs(&[
+        ("VERIFY_API", "v2"),
+        ("VERIFY_BRAND", "a brand far longer than sixteen"),
+        ("VERIFY_CHANNELS", "fax"),
+        ("ALLOWED_OPTIONS", "pin_expiry"),
+        ("GUARD_STORE", "memory"),
+        ("VERIFY_SIGNATURE_SECRET", "the signature secret"),
+    ]);
+    assert!(
+        Config::from_env(&env).is_err(),
+        "the endpoints' settings are wrong"
+    );
+    let events = Deps::from_env_for(&env, Uses::Callbacks).await.unwrap();
+    assert_eq!(
+        events.signature_secret.as_deref(),
+        Some("the signature secret")
+    );
+    // What it does read is still checked.
+    let bad = Env::from_pairs(&[("GUARD_ON_STORE_ERROR", "maybe")]);
+    assert!(Deps::from_env_for(&bad, Uses::Callbacks).await.is_err());
 }
 
 #[tokio::test]
