@@ -95,9 +95,66 @@ fn anchor(me: &str, rest: &str, prefix: &str) -> Option<(String, usize)> {
     Some((base.join("::"), used))
 }
 
+/// What `pub use` re-exports: an item's path where it is re-exported (`Fields`,
+/// `config::Env`) -> the path it names (`caller::Fields`, `config::env::Env`). Module `""` is
+/// the crate root (`lib.rs`). Without this an upward import through a re-export
+/// (`use crate::Reply` from `guard/`) named no module and passed unseen.
+fn reexports(sources: &[(String, String)]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (me, text) in sources {
+        let code = code_of(text);
+        for stmt in code.split(';') {
+            let Some(at) = stmt.find("pub use ") else {
+                continue;
+            };
+            let body: String = stmt[at + "pub use ".len()..]
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            let (path, items) = match body.split_once("::{") {
+                Some((p, group)) => (p.to_string(), group.trim_end_matches('}').to_string()),
+                None => match body.rsplit_once("::") {
+                    Some((p, item)) => (p.to_string(), item.to_string()),
+                    None => continue,
+                },
+            };
+            // `crate::a`, `super::a`, `self::a` or (2018 paths) a child module `a`.
+            let (base, rest) = match path.split_once("::") {
+                Some((first @ ("crate" | "super" | "self"), rest)) => {
+                    match anchor(me, &format!("{rest}::"), first) {
+                        Some((base, used)) => (base, rest[used.min(rest.len())..].to_string()),
+                        None => continue,
+                    }
+                }
+                _ if path == "crate" || path == "super" || path == "self" => continue,
+                _ => (me.clone(), path.clone()),
+            };
+            let join = |a: &str, b: &str| match (a.is_empty(), b.is_empty()) {
+                (true, _) => b.to_string(),
+                (false, true) => a.to_string(),
+                (false, false) => format!("{a}::{b}"),
+            };
+            for item in items.split(',') {
+                let item = item.split(" as ").next().unwrap_or("").trim();
+                if item.is_empty() || item == "self" || item.contains('{') {
+                    continue;
+                }
+                let last = item.rsplit("::").next().unwrap_or(item);
+                out.insert(join(me, last), join(&join(&base, &rest), item));
+            }
+        }
+    }
+    out
+}
+
 /// Every module path the file's code names, as the longest known module, expanding
-/// `{a, b::c}` groups.
-fn imports(me: &str, text: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
+/// `{a, b::c}` groups and following re-exports.
+fn imports(
+    me: &str,
+    text: &str,
+    modules: &BTreeSet<String>,
+    reexported: &BTreeMap<String, String>,
+) -> BTreeSet<String> {
     let code = code_of(text);
     let mut paths: Vec<(String, String)> = Vec::new(); // (absolute base, the text after it)
     for prefix in ["crate", "super", "self"] {
@@ -136,7 +193,14 @@ fn imports(me: &str, text: &str, modules: &BTreeSet<String>) -> BTreeSet<String>
         }
         // An item's path names its module; never climb above the anchor (`self::f` is me).
         let floor = base.split("::").filter(|s| !s.is_empty()).count().max(1);
-        for c in candidates {
+        for mut c in candidates {
+            // Through re-exports to where the item lives (a chain is followed a few steps).
+            for _ in 0..4 {
+                match reexported.get(&c) {
+                    Some(target) if !modules.contains(&c) => c = target.clone(),
+                    _ => break,
+                }
+            }
             let mut segs: Vec<&str> = c.split("::").filter(|s| !s.is_empty()).collect();
             while segs.len() >= floor {
                 let m = segs.join("::");
@@ -158,7 +222,8 @@ fn check(src: &Path, layer: impl Fn(&str) -> Option<u8>, by_top: bool) -> Vec<St
     let sources: Vec<(String, String)> = files
         .iter()
         .map(|f| (module_of(src, f), std::fs::read_to_string(f).expect("read")))
-        .filter(|(m, _)| m != "lib" && !m.starts_with("bin::") && m != "main")
+        .filter(|(m, _)| !m.starts_with("bin::") && m != "main")
+        .map(|(m, t)| (if m == "lib" { String::new() } else { m }, t))
         .collect();
     check_sources(&sources, layer, by_top)
 }
@@ -170,6 +235,9 @@ fn check_sources(
     layer: impl Fn(&str) -> Option<u8>,
     by_top: bool,
 ) -> Vec<String> {
+    let reexported = reexports(sources);
+    // The crate root only re-exports: its own imports are not checked.
+    let sources: Vec<&(String, String)> = sources.iter().filter(|(m, _)| !m.is_empty()).collect();
     let modules: BTreeSet<String> = sources.iter().map(|(m, _)| m.clone()).collect();
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut problems = Vec::new();
@@ -180,7 +248,7 @@ fn check_sources(
             problems.push(format!("{me}: not in the rule"));
             continue;
         };
-        let mut deps = imports(me, text, &modules);
+        let mut deps = imports(me, text, &modules, &reexported);
         deps.remove(me);
         for dep in &deps {
             let Some(dep_layer) = layer(&key(dep)) else {
@@ -297,6 +365,29 @@ fn a_port_that_names_its_adapters_is_a_loop() {
     );
 }
 
+/// An upward import through a re-export: `crate::Reply` is `caller::response::Reply`.
+#[test]
+fn an_import_through_a_re_export_is_seen() {
+    let tree = |guard_text: &'static str| {
+        check_sources(
+            &sources(&[
+                ("", "pub mod caller;\npub use caller::{Fields, Reply};"),
+                ("caller", "pub mod response;\npub use response::Reply;"),
+                ("caller::response", "pub struct Reply;"),
+                ("guard", guard_text),
+            ]),
+            shared_layer,
+            true,
+        )
+    };
+    let found = tree("use crate::Reply;");
+    assert!(
+        found.iter().any(|p| p.contains("guard imports caller")),
+        "{found:?}"
+    );
+    assert!(tree("pub struct Guard;").is_empty());
+}
+
 #[test]
 fn the_scanner_resolves_paths() {
     let modules: BTreeSet<String> = [
@@ -316,6 +407,7 @@ fn the_scanner_resolves_paths() {
         "guard::store::memory",
         "use crate::caller::{status, Fields};\n// use crate::nothing\nlet x = crate::verify::types::X;\nuse super::key;\nuse super::super::rules::DAY;\nlet y = self::helper();\n#[cfg(test)]\nmod tests { use crate::guard::Guard; }",
         &modules,
+        &BTreeMap::new(),
     );
     let expect: BTreeSet<String> = [
         "caller",
