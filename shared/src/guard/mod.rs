@@ -11,6 +11,7 @@ pub mod budgets;
 pub mod check;
 pub mod clock;
 pub mod conformance;
+pub mod explain;
 pub mod guarded;
 pub mod keys;
 pub mod prices;

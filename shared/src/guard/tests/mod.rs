@@ -2,6 +2,7 @@
 //! DynamoDB in `shared/tests/it/guard_dynamodb.rs`); the attacks on honest users, and what
 //! those users see, in `lockout.rs`.
 
+mod explain;
 mod lockout;
 mod spend;
 
