@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cfn import deployed
+from cfn import deployed, template
 from harness import ROOT
 
 FUNCTIONS = ["Request", "Check", "Cancel", "Search", "Control", "Jwks", "Events"]
@@ -209,6 +209,21 @@ def test_each_role_may_decrypt_exactly_the_parameters_it_reads():
                 assert cond["kms:ViaService"] == {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"}, role
                 decrypt |= {x["Fn::Sub"] for x in cond["kms:EncryptionContext:PARAMETER_ARN"]}
         assert read and decrypt == read, role
+
+
+def test_the_admin_policy_grants_what_the_admin_tool_uses_and_no_function_has_it():
+    r = deployed(**V2)
+    st = r["AdminPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    actions = sorted(a for s in st for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+    assert actions == ["dynamodb:BatchGetItem", "kms:Decrypt", "ssm:GetParameters"]
+    assert "batch_get_item()" in (ROOT / "shared/src/guard/store/dynamo.rs").read_text()
+    decrypt = next(s for s in st if s["Action"] == "kms:Decrypt")
+    assert [x["Fn::Sub"] for x in decrypt["Condition"]["StringEquals"]["kms:EncryptionContext:PARAMETER_ARN"]] == \
+        ["arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${GuardKeyParameterName}"]
+    for role in ["FunctionRole", "CheckRole", "JwksRole", "EventsRole"]:
+        assert {"Ref": "AdminPolicy"} not in r[role]["Properties"].get("ManagedPolicyArns", [])
+    outputs = template()["Outputs"]
+    assert outputs["AdminPolicyArn"]["Value"] == {"Ref": "AdminPolicy"}
 
 
 def statements(r, role):

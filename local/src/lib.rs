@@ -3,6 +3,7 @@
 //! the simulator's v2 face is the upstream and its signed status callbacks come back to
 //! `/events`, as Vonage's would.
 
+mod admin;
 pub mod config;
 pub mod listener;
 mod sweeper;
@@ -39,6 +40,8 @@ pub enum Upstream {
 
 pub struct Running {
     pub addr: SocketAddr,
+    /// The bearer token of `/_admin/*` (random per run; the banner prints it).
+    pub admin_token: String,
     pub simulator: Option<Simulator>,
     pub base_url: String,
 }
@@ -116,6 +119,8 @@ pub async fn start_with(
     }
     let deps = std::sync::Arc::new(deps);
     sweeper::spawn(deps.clone());
+    let admin_token = random_secret();
+    let token = admin_token.clone();
     let mut app =
         Router::new()
             .route("/", get(|| async { Html(PAGE) }))
@@ -133,6 +138,17 @@ pub async fn start_with(
                 any(|State(deps): State<SharedDeps>, req: Request| async move {
                     events(&deps, req).await
                 }),
+            )
+            .route(
+                "/_admin/explain",
+                axum::routing::post(
+                    move |State(deps): State<SharedDeps>,
+                          ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                          headers: axum::http::HeaderMap,
+                          body: axum::body::Bytes| async move {
+                        admin::explain(&deps, &token, peer, &headers, &body).await
+                    },
+                ),
             )
             .route(
                 "/settings.json",
@@ -167,6 +183,7 @@ pub async fn start_with(
     tokio::spawn(listener::serve(listener, app, serving));
     Ok(Running {
         addr: local,
+        admin_token,
         simulator,
         base_url,
     })

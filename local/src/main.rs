@@ -69,6 +69,10 @@ async fn main() {
     println!("  endpoints: POST {base}/request | /check | /cancel | /search | /control");
     println!("  api:       {api}");
     println!(
+        "  admin:     verify-proxy-admin --local {base} --token {} explain NUMBER",
+        running.admin_token
+    );
+    println!(
         "  tokens:    GET  {base}/.well-known/jwks.json   (verifies /check's verification_token)"
     );
     match running.simulator {
