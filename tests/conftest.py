@@ -10,8 +10,8 @@ from harness import ROOT, TARGET, Proc, free_port, wait_for_port
 
 @pytest.fixture(scope="session")
 def built():
-    """Builds the workspace's debug binaries once (verify-sim, verify-proxy-local)."""
-    subprocess.run(["cargo", "build", "-p", "verify-sim", "-p", "local"], cwd=ROOT, check=True)
+    """Builds the workspace's debug binaries once (verify-sim, verify-proxy-local, verify-proxy-admin)."""
+    subprocess.run(["cargo", "build", "-p", "verify-sim", "-p", "local", "-p", "admin"], cwd=ROOT, check=True)
     return TARGET / "debug"
 
 

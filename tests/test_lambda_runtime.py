@@ -154,7 +154,7 @@ def dynamodb_item(moto_url: str, rid: str) -> dict:
     return dynamodb.get_item(TableName="guard", Key={"pk": {"S": f"req:{rid}"}})["Item"]
 
 
-def test_request_then_check_through_the_runtime(emulator, tmp_path):
+def test_request_then_check_through_the_runtime(emulator, built, tmp_path):
     port, sim_base, proc = emulator
     # CALLER_AUTH=api-key: API Gateway fills the key's id in after checking it; without it the
     # function refuses (a route deployed without the key requirement fails closed).
@@ -180,6 +180,19 @@ def test_request_then_check_through_the_runtime(emulator, tmp_path):
     resp = invoke(port, "request", other, tmp_path)
     assert resp["statusCode"] == 429, resp
     assert 50 <= int(header(resp, "retry-after")) <= 60, resp
+    # The operator asks why: verify-proxy-admin reads the same table with the same SSM key and
+    # names the rule, its end, and the live verification; the number is not in its output.
+    admin_env = {**os.environ, "GUARD_TABLE": "guard", "GUARD_HMAC_KEY_PARAM": "/verify-proxy/guard-key",
+                 "AWS_ENDPOINT_URL_DYNAMODB": proc.moto, "AWS_ENDPOINT_URL_SSM": proc.moto, "AWS_REGION": "eu-west-1",
+                 "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    admin = [str(built / "verify-proxy-admin"), "explain", "0044 7700 900001"]
+    out = subprocess.run([*admin, "--json"], env=admin_env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    explained = json.loads(out.stdout)
+    assert explained["live_until"] and explained["cooldown_until"], explained
+    assert [r["rule"] for r in explained["rules"] if r["refuses"]] == ["number_cooldown"], explained
+    words = subprocess.run(admin, env=admin_env, capture_output=True, text=True, timeout=60)
+    assert "number_cooldown [enforce]" in words.stdout and "7700900001" not in words.stdout, words.stdout
 
     _, outbox, _ = http("GET", f"{sim_base}/_sim/messages?request_id={rid}")
     message = outbox["messages"][-1]
