@@ -19,6 +19,7 @@ pub mod rules;
 pub mod segments;
 pub mod source;
 pub mod start;
+pub mod started;
 pub mod store;
 pub mod verdict;
 
