@@ -193,6 +193,19 @@ def test_request_then_check_through_the_runtime(emulator, built, tmp_path):
     assert [r["rule"] for r in explained["rules"] if r["refuses"]] == ["number_cooldown"], explained
     words = subprocess.run(admin, env=admin_env, capture_output=True, text=True, timeout=60)
     assert "number_cooldown [enforce]" in words.stdout and "7700900001" not in words.stdout, words.stdout
+    # unlock lifts it on DynamoDB and keeps an audit item; explain then finds the gate open.
+    unlock = [str(built / "verify-proxy-admin"), "unlock", "+447700900001", "--reason", "runtime test", "--by", "ci"]
+    out = subprocess.run(unlock, env=admin_env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    audit = json.loads(out.stdout)["audit"]
+    assert len(json.loads(out.stdout)["cooldowns"]) == 1, out.stdout
+    out = subprocess.run([*admin, "--json"], env=admin_env, capture_output=True, text=True, timeout=60)
+    assert json.loads(out.stdout)["cooldown_until"] is None, out.stdout
+    table = boto3.client("dynamodb", region_name="eu-west-1", endpoint_url=proc.moto,
+                         aws_access_key_id="testing", aws_secret_access_key="testing")
+    kept = json.dumps(table.get_item(TableName="guard", Key={"pk": {"S": audit}})["Item"])
+    assert '\\"by\\": \\"ci\\"' in kept or '\\"by\\":\\"ci\\"' in kept, kept
+    assert "runtime test" in kept and "7700900001" not in kept, kept
 
     _, outbox, _ = http("GET", f"{sim_base}/_sim/messages?request_id={rid}")
     message = outbox["messages"][-1]

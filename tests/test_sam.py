@@ -215,9 +215,11 @@ def test_the_admin_policy_grants_what_the_admin_tool_uses_and_no_function_has_it
     r = deployed(**V2)
     st = r["AdminPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     actions = sorted(a for s in st for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
-    assert actions == ["dynamodb:BatchGetItem", "kms:Decrypt", "ssm:GetParameters"]
+    assert actions == ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "kms:Decrypt",
+                       "ssm:GetParameters"]
     assert "batch_get_item()" in (ROOT / "shared/src/guard/store/dynamo.rs").read_text()
     decrypt = next(s for s in st if s["Action"] == "kms:Decrypt")
+    assert "dynamodb:DeleteItem" not in json.dumps(st), "unlock never deletes"
     assert [x["Fn::Sub"] for x in decrypt["Condition"]["StringEquals"]["kms:EncryptionContext:PARAMETER_ARN"]] == \
         ["arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${GuardKeyParameterName}"]
     for role in ["FunctionRole", "CheckRole", "JwksRole", "EventsRole"]:

@@ -91,6 +91,49 @@ impl Backend {
         ))))
     }
 
+    /// Lifts the number's own refusals (cooldowns, the owner's hold, its hourly and daily
+    /// counters), audited as `by` for `reason`; what was lifted, as JSON.
+    pub async fn unlock(&self, number: &str, by: &str, reason: &str) -> Result<Value, AdminError> {
+        let parsed = Number::parse(number).map_err(|e| AdminError::Number(e.to_string()))?;
+        match self {
+            Self::Table(guard) => guard
+                .unlock(&guard.subject(&parsed, None), by, reason)
+                .await
+                .map(|u| json!(u))
+                .map_err(|e| AdminError::Store(e.to_string())),
+            Self::Local { .. } => {
+                let body = json!({ "number": format!("+{}", parsed.digits()), "reason": reason, "by": by });
+                self.post("unlock", body).await
+            }
+        }
+    }
+
+    /// One call to the local server's admin route.
+    async fn post(&self, action: &str, body: Value) -> Result<Value, AdminError> {
+        let Self::Local { url, token, http } = self else {
+            return Err(AdminError::Usage("not the local server".into()));
+        };
+        let r = http
+            .post(format!("{url}/_admin/{action}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| AdminError::Local(e.to_string()))?;
+        let status = r.status();
+        let body: Value = r
+            .json()
+            .await
+            .map_err(|e| AdminError::Local(e.to_string()))?;
+        match status.is_success() {
+            true => Ok(body),
+            false => Err(AdminError::Local(format!(
+                "{status}: {}",
+                body["error_text"].as_str().unwrap_or("no reason given")
+            ))),
+        }
+    }
+
     /// The guard's explanation of `number` (any international notation), as JSON with the
     /// number masked.
     pub async fn explain(&self, number: &str) -> Result<Value, AdminError> {
@@ -105,26 +148,9 @@ impl Backend {
                 v["number"] = json!(parsed.masked());
                 Ok(v)
             }
-            Self::Local { url, token, http } => {
-                let r = http
-                    .post(format!("{url}/_admin/explain"))
-                    .bearer_auth(token)
-                    .json(&json!({ "number": format!("+{}", parsed.digits()) }))
-                    .send()
-                    .await
-                    .map_err(|e| AdminError::Local(e.to_string()))?;
-                let status = r.status();
-                let body: Value = r
-                    .json()
-                    .await
-                    .map_err(|e| AdminError::Local(e.to_string()))?;
-                match status.is_success() {
-                    true => Ok(body),
-                    false => Err(AdminError::Local(format!(
-                        "{status}: {}",
-                        body["error_text"].as_str().unwrap_or("no reason given")
-                    ))),
-                }
+            Self::Local { .. } => {
+                let body = json!({ "number": format!("+{}", parsed.digits()) });
+                self.post("explain", body).await
             }
         }
     }

@@ -35,6 +35,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Lift NUMBER's own refusals (resend cooldowns, the owner's hold, its hourly and daily
+    /// start counts; not a segment's block nor a budget), with an audit record
+    Unlock {
+        number: String,
+        /// Why (kept in the audit record)
+        #[arg(long)]
+        reason: String,
+        /// Who (default: $USER)
+        #[arg(long)]
+        by: Option<String>,
+    },
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -50,6 +61,15 @@ async fn main() {
             true => serde_json::to_string_pretty(&v).unwrap_or_default(),
             false => admin::words::explain(&v),
         }),
+        (Ok(b), Command::Unlock { number, reason, by }) => {
+            let by = by
+                .clone()
+                .or_else(|| env.plain("USER"))
+                .unwrap_or_else(|| "operator".into());
+            b.unlock(number, &by, reason)
+                .await
+                .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
+        }
         (Err(e), _) => Err(e),
     };
     match result {

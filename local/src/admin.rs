@@ -1,6 +1,7 @@
-//! The operator's route on the local server, for `verify-proxy-admin --local URL --token T`:
+//! The operator's routes on the local server, for `verify-proxy-admin --local URL --token T`:
 //! `POST /_admin/explain {"number"}` answers what the guard holds about the number (JSON,
-//! `shared::guard::explain`). Only from loopback, only with the token the banner prints, and
+//! `shared::guard::explain`); `POST /_admin/unlock {"number","reason"}` lifts its own
+//! refusals, audited (`shared::guard::admin`). Only from loopback, only with the token the banner prints, and
 //! never from a browser (a request with an `Origin` is refused): a page you visit can neither
 //! read the guard's state nor change it.
 
@@ -54,7 +55,15 @@ fn refused(peer: SocketAddr, headers: &HeaderMap, token: &str) -> Option<Respons
     None
 }
 
-pub async fn explain(
+/// Which admin call.
+#[derive(Clone, Copy)]
+pub enum Action {
+    Explain,
+    Unlock,
+}
+
+pub async fn handle(
+    action: Action,
     deps: &Deps,
     token: &str,
     peer: SocketAddr,
@@ -64,9 +73,8 @@ pub async fn explain(
     if let Some(no) = refused(peer, headers, token) {
         return no;
     }
-    let raw = serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("number").and_then(Value::as_str).map(String::from));
+    let v = serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
+    let raw = v.get("number").and_then(Value::as_str).map(String::from);
     let Some(raw) = raw else {
         return bad_request("send {\"number\": \"+44 7700 900123\"}");
     };
@@ -75,6 +83,25 @@ pub async fn explain(
         Err(e) => return bad_request(&e.to_string()),
     };
     let subject = deps.guard.subject(&number, None);
+    if let Action::Unlock = action {
+        let Some(reason) = v
+            .get("reason")
+            .and_then(Value::as_str)
+            .filter(|r| !r.is_empty())
+        else {
+            return bad_request("an unlock needs a reason");
+        };
+        let by = v.get("by").and_then(Value::as_str).unwrap_or("local-admin");
+        return match deps.guard.unlock(&subject, by, reason).await {
+            Ok(done) => (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                json!(done).to_string(),
+            )
+                .into_response(),
+            Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        };
+    }
     match deps.guard.explain(&subject).await {
         Ok(e) => {
             let mut v = json!(e);

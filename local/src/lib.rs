@@ -141,15 +141,9 @@ pub async fn start_with(
             )
             .route(
                 "/_admin/explain",
-                axum::routing::post(
-                    move |State(deps): State<SharedDeps>,
-                          ConnectInfo(peer): ConnectInfo<SocketAddr>,
-                          headers: axum::http::HeaderMap,
-                          body: axum::body::Bytes| async move {
-                        admin::explain(&deps, &token, peer, &headers, &body).await
-                    },
-                ),
+                admin_route(admin::Action::Explain, &token),
             )
+            .route("/_admin/unlock", admin_route(admin::Action::Unlock, &token))
             .route(
                 "/settings.json",
                 get(
@@ -266,6 +260,19 @@ async fn events(deps: &Deps, req: Request) -> Response {
     let req =
         lambda_http::http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
     answer(shared::events::serve(req, deps).await)
+}
+
+/// One admin call, behind its checks (`admin.rs`).
+fn admin_route(action: admin::Action, token: &str) -> MethodRouter<SharedDeps> {
+    let token = token.to_string();
+    axum::routing::post(
+        move |State(deps): State<SharedDeps>,
+              ConnectInfo(peer): ConnectInfo<SocketAddr>,
+              headers: axum::http::HeaderMap,
+              body: axum::body::Bytes| async move {
+            admin::handle(action, &deps, &token, peer, &headers, &body).await
+        },
+    )
 }
 
 /// Every method goes to the endpoint, which answers 405 (or a CORS preflight) itself.

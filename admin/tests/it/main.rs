@@ -147,3 +147,69 @@ async fn the_admin_route_wants_its_token_and_no_browser() {
     let (ok, _, err) = admin(&["explain", "+447819912345"]).await;
     assert!(!ok && err.contains("GUARD_TABLE"), "{err}");
 }
+
+#[tokio::test]
+async fn unlock_lets_the_same_user_start_again_at_once() {
+    let s = server().await;
+    let base = format!("http://{}", s.addr);
+    let http = reqwest::Client::new();
+    let start = || async {
+        http.post(format!("{base}/request"))
+            .json(&json!({"number": "+447819912399"}))
+            .header("content-type", "application/json")
+            .send()
+            .await
+            .expect("start")
+    };
+    let first: Value = start().await.json().await.unwrap();
+    let id = first["request_id"].as_str().unwrap().to_string();
+    // The user gave up on that code: the app cancels it (after Verify's 30 s), and asks again.
+    http.post(format!("{base}/_sim/clock/advance"))
+        .json(&json!({"seconds": 31}))
+        .send()
+        .await
+        .unwrap();
+    let cancel = http
+        .post(format!("{base}/cancel"))
+        .json(&json!({"request_id": id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancel.status(), 200);
+    assert_eq!(start().await.status(), 429, "the resend cooldown holds it");
+    let (ok, out, err) = admin(&[
+        "--local",
+        &base,
+        "--token",
+        &s.admin_token,
+        "unlock",
+        "+44 7819 912399",
+        "--reason",
+        "support ticket 42",
+        "--by",
+        "ops@example",
+    ])
+    .await;
+    assert!(ok, "{err}");
+    let done: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        done["cooldowns"].as_array().map(Vec::len),
+        Some(1),
+        "{done}"
+    );
+    assert!(done["audit"].as_str().unwrap().starts_with("audit:"));
+    assert_eq!(start().await.status(), 200, "in right after the unlock");
+    let (ok, _, err) = admin(&[
+        "--local",
+        &base,
+        "--token",
+        &s.admin_token,
+        "unlock",
+        "+447819912399",
+    ])
+    .await;
+    assert!(
+        !ok && err.contains("--reason"),
+        "a reason is required: {err}"
+    );
+}

@@ -7,6 +7,7 @@
 //! `Store` (memory or DynamoDB); rules and modes are in `rules.rs`, budgets in `budgets.rs`.
 //! Imports `verify/` (numbers, ids), `error` and `log`; `config` and everything above use it.
 
+pub mod admin;
 pub mod budgets;
 pub mod check;
 pub mod clock;

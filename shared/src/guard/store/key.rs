@@ -177,6 +177,11 @@ pub fn callback(jti: &str) -> String {
     format!("cb:{jti}")
 }
 
+/// An operator's change (`verify-proxy-admin`), by when and a digest.
+pub fn audit(at: i64, digest: &str) -> String {
+    format!("audit:{at}:{digest}")
+}
+
 /// A limited-use App Check token, spent; and an App Check token's starts (base).
 pub fn app_token(token: &str) -> String {
     format!("at:{token}")

@@ -95,3 +95,52 @@ async fn a_blocked_range_says_so_with_its_strikes_and_end() {
         "the next range is open"
     );
 }
+
+#[tokio::test]
+async fn unlock_lifts_the_numbers_own_refusals_and_audits_it() {
+    // Five starts this hour (the cooldown off here, so they fit): the sixth is refused.
+    let (g, clock) = guard(Policy::default().with_mode(Rule::NumberCooldown, Mode::Off));
+    for i in 0..5 {
+        start(&g, "+447819912345", ip(&format!("10.0.0.{i}")))
+            .await
+            .unwrap();
+        clock.advance_ms(MINUTE);
+    }
+    assert_eq!(
+        rule_of(start(&g, "+447819912345", ip("10.0.1.1")).await),
+        "number_per_hour"
+    );
+    let s = g.subject(&num("+447819912345"), None);
+    let done = g
+        .unlock(&s, "ops@example", "user called support")
+        .await
+        .unwrap();
+    assert_eq!(done.counters, 10, "the hour's 5 and the day's 5: {done:?}");
+    assert_eq!(explain(&g, "+447819912345").await.refusing().count(), 0);
+    assert!(
+        start(&g, "+447819912345", ip("10.0.1.1")).await.is_ok(),
+        "in at once"
+    );
+    let record = g.audit_record(&done.audit).await.unwrap().expect("kept");
+    let v: serde_json::Value = serde_json::from_str(&record).unwrap();
+    assert_eq!(
+        (v["by"].as_str(), v["action"].as_str()),
+        (Some("ops@example"), Some("unlock"))
+    );
+    assert_eq!(v["reason"], "user called support");
+    assert!(!record.contains("7819912345"), "{record}");
+}
+
+#[tokio::test]
+async fn unlock_opens_the_resend_cooldown() {
+    let (g, _) = guard(Policy::default());
+    start(&g, "+447819912345", ip("10.0.0.1")).await.unwrap();
+    assert_eq!(
+        rule_of(start(&g, "+447819912345", ip("10.0.0.2")).await),
+        "number_cooldown"
+    );
+    let s = g.subject(&num("+447819912345"), None);
+    let done = g.unlock(&s, "ops@example", "resend").await.unwrap();
+    assert_eq!(done.cooldowns, vec![T0 + MINUTE]);
+    assert!(start(&g, "+447819912345", ip("10.0.0.2")).await.is_ok());
+}
