@@ -217,26 +217,28 @@ impl Guard {
     pub async fn first_callback(&self, jti: &str, window_ms: i64) -> bool {
         let now = self.now();
         let key = key::callback(&self.hasher.digest("jti", jti));
-        match self.store.claim(&key, now, now + window_ms).await {
-            Ok(claimed) => claimed.is_ok(),
-            Err(e) => {
-                self.store_lost(e, "note a callback");
-                true
-            }
-        }
+        self.first_claim(&key, now + window_ms, "note a callback")
+            .await
     }
 
-    /// Whether a limited-use App Check token (its `jti`) is spent for the first time; it stays
-    /// spent until it expires (at least a minute, for clock skew). A store failure counts as
-    /// first, as every guard rule fails open by `GUARD_STORE` settings alike.
-    pub async fn first_token_use(&self, jti: &str, expires_ms: i64) -> bool {
-        let now = self.now();
-        let key = key::app_token(&self.token_digest(jti));
-        let until = expires_ms.max(now) + MINUTE;
-        match self.store.claim(&key, now, until).await {
+    /// Whether a limited-use App Check token (by its digest, `Guard::token_digest`) is spent
+    /// for the first time; it stays spent until it expires (at least a minute, for clock
+    /// skew). A store failure counts as first: the start's own admission reads the same store
+    /// next and refuses (503) unless `GUARD_ON_STORE_ERROR=open`.
+    pub async fn first_token_use(&self, token_digest: &str, expires_ms: i64) -> bool {
+        let key = key::app_token(token_digest);
+        let until = expires_ms.max(self.now()) + MINUTE;
+        self.first_claim(&key, until, "spend an App Check token")
+            .await
+    }
+
+    /// Claims `key` until `until`: whether this is its first claim (a store failure counts
+    /// as first, logged as `what`).
+    async fn first_claim(&self, key: &str, until: i64, what: &str) -> bool {
+        match self.store.claim(key, self.now(), until).await {
             Ok(claimed) => claimed.is_ok(),
             Err(e) => {
-                self.store_lost(e, "spend an App Check token");
+                self.store_lost(e, what);
                 true
             }
         }

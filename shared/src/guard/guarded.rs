@@ -90,12 +90,16 @@ impl Guarded for StartRequest {
                     reason: "app_check_not_limited_use",
                 });
             }
-            if token.spend && !guard.first_token_use(&token.id, token.expires_ms).await {
+            subject.token = guard.token_digest(&token.id);
+            if token.spend
+                && !guard
+                    .first_token_use(&subject.token, token.expires_ms)
+                    .await
+            {
                 return Err(ProxyError::Unauthorized {
                     reason: "app_check_replayed",
                 });
             }
-            subject.token = guard.token_digest(&token.id);
         }
         if let Some(key) = &self.idempotency_key {
             let body = format!(
