@@ -30,6 +30,8 @@ pub struct RuleState {
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Explanation {
+    /// The number masked (`+44*******345`), as the log lines have it.
+    pub number: String,
     /// The number's keyed digest as the log lines have it (`number_hmac`).
     pub number_hmac: String,
     pub calling_code: String,
@@ -137,6 +139,7 @@ impl Guard {
             view.country_verified,
         ));
         Ok(Explanation {
+            number: s.plain.as_ref().map(|n| n.masked()).unwrap_or_default(),
             number_hmac: Guard::log_digest(&s.number),
             calling_code: s.calling_code.clone(),
             now,
