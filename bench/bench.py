@@ -58,8 +58,8 @@ def wait_port(port, timeout=60):
     wait_for_port(port, procs[-1] if procs else None, timeout=timeout)
 
 
-def wrk(url, script, connections=1, threads=1):
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{DURATION}s", "--latency", "-s", str(script), url],
+def wrk(url, script, connections=1, threads=1, seconds=DURATION):
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
                          capture_output=True, text=True, check=True).stdout
 
     def ms(label):
@@ -69,7 +69,9 @@ def wrk(url, script, connections=1, threads=1):
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"p50": ms("50"), "p99": ms("99"), "rps": rps, "non2xx": int(non2xx.group(1)) if non2xx else 0, "raw": out}
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"p50": ms("50"), "p99": ms("99"), "rps": rps, "total": total,
+            "non2xx": int(non2xx.group(1)) if non2xx else 0, "raw": out}
 
 
 def lua(body_expr, path, content_type, prefix="0"):
@@ -185,13 +187,8 @@ def guard_modes(rel, seconds=15, connections=64):
             "VERIFY_BASE_URL": f"http://127.0.0.1:{sim_port}", "RUST_LOG": "warn", **env})
         wait_port(port)
         script = lua('\'{"number":"+\' .. n .. \'"}\'', "/request", "application/json", "4")
-        cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, f"http://127.0.0.1:{port}"]
-        raw = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", raw).group(1))
-        p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", raw, re.M)
-        p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
-        total = int(re.search(r"(\d+) requests in", raw).group(1))
-        out[name] = {"rps": rps, "p99": p99_ms, "starts": total, "rss": vm_hwm_kb(proxy.pid)}
+        r = wrk(f"http://127.0.0.1:{port}", script, connections, 2, seconds)
+        out[name] = {"rps": r["rps"], "p99": r["p99"], "starts": r["total"], "rss": vm_hwm_kb(proxy.pid)}
         for p in (proxy, sim):
             p.kill()
             p.wait()
