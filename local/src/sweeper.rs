@@ -1,6 +1,7 @@
-//! Gives memory back: the guard's memory store and the simulator forget what expired, once a
-//! minute of the guard's clock (which `/_sim/clock/advance` moves), and freed heap pages go
-//! back to the system. Before, a flood's 534 MiB stayed two simulated days later.
+//! Gives memory back: the guard's memory store drops what expired once a minute of the
+//! guard's clock (which `/_sim/clock/advance` moves; the simulator forgets on its own ticker),
+//! and freed heap pages go back to the system. Before, a flood's 534 MiB stayed two simulated
+//! days later.
 
 use std::sync::Arc;
 use std::time::Duration;
