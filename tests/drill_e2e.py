@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import TARGET, Proc, free_port, wait_for_port  # noqa: E402
+from harness import TARGET, Proc, free_port, to_next_utc_day, wait_for_port  # noqa: E402
 
 MINUTE, HOUR = 60, 3600
 HOURS = 6
@@ -68,8 +68,7 @@ class Server:
         per-day limits counted twice)."""
         status, body, _ = self.call("POST", "/_sim/clock/advance", {"seconds": 0})
         assert status == 200
-        day_ms = 24 * 3600 * 1000
-        self.advance((day_ms - body["now_ms"] % day_ms) // 1000 + 60)
+        self.advance(to_next_utc_day(body["now_ms"], 60))
 
 
 class User:

@@ -35,6 +35,14 @@ def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: floa
     raise TimeoutError(f"nothing listening on {port} after {timeout}s")
 
 
+def to_next_utc_day(now_ms: int, plus_s: int) -> int:
+    """Seconds from `now_ms` to `plus_s` past the next UTC midnight: a test whose simulated
+    hours must fall in one UTC day (the guard's per-day limits) starts there, whatever the
+    wall clock says."""
+    day_ms = 24 * 3600 * 1000
+    return (day_ms - now_ms % day_ms) // 1000 + plus_s
+
+
 def http(method: str, url: str, body=None, form: bool = False, headers=None):
     """(status, parsed JSON or text, headers) for one HTTP call; never raises on 4xx/5xx."""
     data = None

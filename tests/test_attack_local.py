@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from harness import Proc, free_port, wait_for_port
+from harness import Proc, free_port, to_next_utc_day, wait_for_port
 
 TEST_NUMBER, TEST_CODE = "+447700900999", "246810"
 
@@ -217,7 +217,10 @@ def test_a_lockout_keeps_no_owner_out_end_to_end(server):
     assert status == 200
     assert call(port, "POST", "/check", {"request_id": body["request_id"], "code": code_of(port, body["request_id"])},
                 source=home)[0] == 200
-    advance(port, 3600)
+    # An hour on, and a minute past a UTC midnight: the rounds' four hours fall in one UTC day
+    # (begun after 20:00, they crossed midnight and "for the day" let a third stranger in).
+    _, clock, _ = call(port, "POST", "/_sim/clock/advance", {"seconds": 0})
+    advance(port, max(3600, to_next_utc_day(clock["now_ms"], 60)))
     waits, attacker_sms = [], 0
     for rnd in range(8):
         attacker = f"127.0.8.{2 + rnd}"
